@@ -1,0 +1,384 @@
+"""Indexing: ``x[idx]`` as two primitives.
+
+* ``slice`` — basic indexing only (ints, slices, None, Ellipsis): a view. Its VJP places
+  the cotangent into zeros (``slice_update_add``), where no index repeats.
+* ``gather`` — advanced indexing with integer arrays (which may be traced). Its VJP is
+  ``scatter_add``, which accumulates repeated indices correctly (``np.add.at``).
+
+The index is split into a static template (hashable, stored as a parameter) and the
+integer arrays, passed positionally so that jit and vmap see them as data. Boolean masks
+become integer arrays through ``nonzero`` (concrete masks only, as in JAX).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from funcgrad._src import backend
+from funcgrad._src.backend import xp_of
+from funcgrad._src.core import Primitive, Tracer, bind
+from funcgrad._src.ops.rules import linear_jvp, moveaxis_to_front
+
+class _Arr:
+    """Marker for "the next index array" in a static index template."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<array>"
+
+    def __hash__(self) -> int:
+        return 0x5EED
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Arr)
+
+
+ARR = _Arr()
+
+
+def _freeze(idx):
+    return tuple(("slice", i.start, i.stop, i.step) if isinstance(i, slice) else i for i in idx)
+
+
+def _thaw(template, arrays):
+    it = iter(arrays)
+    out = []
+    for i in template:
+        if isinstance(i, tuple):
+            out.append(slice(i[1], i[2], i[3]))
+        elif isinstance(i, _Arr):
+            out.append(next(it))
+        else:
+            out.append(i)
+    return tuple(out)
+
+
+def _expand_ellipsis(idx, ndim, name="getitem"):
+    n_used = sum(1 for i in idx if i is not None and i is not Ellipsis and not (
+        hasattr(i, "dtype") and i.dtype == np.bool_))
+    n_used += sum(i.ndim for i in idx if hasattr(i, "dtype") and i.dtype == np.bool_)
+    if sum(1 for i in idx if i is Ellipsis) > 1:
+        raise IndexError(f"{name}: an index can only have a single ellipsis ('...')")
+    if n_used > ndim:
+        raise IndexError(f"{name}: too many indices for array: array is {ndim}-dimensional, "
+                         f"but {n_used} were indexed")
+    out = []
+    seen = False
+    for i in idx:
+        if i is Ellipsis:
+            out.extend([slice(None)] * (ndim - n_used))
+            seen = True
+        else:
+            out.append(i)
+    if not seen:
+        out.extend([slice(None)] * (ndim - n_used))
+    return out
+
+
+def _split_index(x, idx):
+    """Normalise ``idx`` into (template, arrays). Raises clear errors for bad indices."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    norm = []
+    for i in idx:
+        if isinstance(i, (list,)):
+            i = np.asarray(i)
+        if isinstance(i, (bool, np.bool_)):
+            i = np.asarray(i)
+        if hasattr(i, "dtype") and not isinstance(i, np.generic) or isinstance(i, Tracer):
+            if i.dtype == np.bool_:
+                if isinstance(i, Tracer):
+                    from funcgrad._src.core import concrete_value
+
+                    try:
+                        i = concrete_value(i)
+                    except Exception:
+                        raise IndexError(
+                            "getitem: boolean mask indexing needs a concrete mask; inside jit or "
+                            "vmap use fnp.where(mask, x, 0) instead") from None
+                norm.append(i)
+                continue
+            if i.dtype.kind not in "iu":
+                raise IndexError(f"getitem: arrays used as indices must be of integer (or "
+                                 f"boolean) type, got {i.dtype}")
+            if i.ndim == 0 and not isinstance(i, Tracer):
+                i = int(i)
+        elif isinstance(i, np.integer):
+            i = int(i)
+        elif not (i is None or i is Ellipsis or isinstance(i, (int, slice))):
+            raise IndexError(f"getitem: only integers, slices (`:`), ellipsis (`...`), None "
+                             f"and integer or boolean arrays are valid indices; got "
+                             f"{type(i).__name__}")
+        norm.append(i)
+    full = _expand_ellipsis(norm, x.ndim)
+    template, arrays = [], []
+    dim = 0
+    for i in full:
+        if hasattr(i, "dtype") and i.dtype == np.bool_:
+            shp = tuple(x.shape[dim:dim + i.ndim])
+            if tuple(i.shape) != shp:
+                raise IndexError(f"getitem: boolean index of shape {tuple(i.shape)} does not "
+                                 f"match indexed dimensions {shp}")
+            for nz in np.nonzero(i):
+                template.append(ARR)
+                arrays.append(nz.astype(np.intp))
+            dim += i.ndim
+            continue
+        if i is None:
+            template.append(None)
+            continue
+        size = x.shape[dim]
+        if isinstance(i, int):
+            if not -size <= i < size:
+                raise IndexError(f"getitem: index {i} is out of bounds for axis {dim} with "
+                                 f"size {size}")
+            template.append(i % size)
+        elif isinstance(i, slice):
+            template.append(("slice",) + i.indices(size))
+        else:
+            template.append(ARR)
+            arrays.append(i)
+        dim += 1
+    return tuple(template), arrays
+
+
+def _advanced_positions(template):
+    """Positions (among non-None entries) of advanced entries, and adjacency."""
+    has_arr = any(isinstance(t, _Arr) for t in template)
+    pos = [k for k, t in enumerate(template)
+           if isinstance(t, _Arr) or (has_arr and isinstance(t, int))]
+    adjacent = bool(pos) and pos == list(range(pos[0], pos[-1] + 1))
+    return pos, adjacent
+
+
+# --- slice (basic indexing) --------------------------------------------------------------
+
+
+def _slice_impl(x, *, idx):
+    return x[_thaw(idx, ())]
+
+
+def _slice_vjp(g, ans, x, *, idx):
+    return bind(slice_add_p, g, shape=tuple(x.shape), idx=idx)
+
+
+def _slice_batch(axis_size, args, dims, *, idx):
+    (x,), (d,) = args, dims
+    x = moveaxis_to_front(x, d)
+    return bind(slice_p, x, idx=(("slice", 0, axis_size, 1),) + idx), 0
+
+
+slice_p = Primitive("slice", _slice_impl, vjp=(_slice_vjp,), batch=_slice_batch)
+slice_p.jvp = linear_jvp(slice_p)
+
+
+def _slice_add_impl(g, *, shape, idx):
+    out = xp_of(g).zeros(shape, g.dtype)
+    out[_thaw(idx, ())] = g
+    return out
+
+
+def _slice_add_batch(axis_size, args, dims, *, shape, idx):
+    (g,), (d,) = args, dims
+    g = moveaxis_to_front(g, d)
+    return bind(slice_add_p, g, shape=(axis_size,) + shape,
+                idx=(("slice", 0, axis_size, 1),) + idx), 0
+
+
+slice_add_p = Primitive("slice_add", _slice_add_impl, batch=_slice_add_batch)
+slice_add_p.vjp = (lambda g, ans, t, *, shape, idx: bind(slice_p, g, idx=idx),)
+slice_add_p.jvp = linear_jvp(slice_add_p)
+
+
+# --- gather / scatter_add (advanced indexing) --------------------------------------------
+
+
+def _gather_impl(x, *arrays, idx):
+    return x[_thaw(idx, arrays)]
+
+
+def _gather_vjp(g, ans, x, *arrays, idx, needs):
+    return (scatter_add(g, arrays, shape=tuple(x.shape), idx=idx),) + (None,) * len(arrays)
+
+
+def _gather_batch(axis_size, args, dims, *, idx):
+    x, arrays = args[0], args[1:]
+    dx, darr = dims[0], dims[1:]
+    pos, adjacent = _advanced_positions(idx)
+    if all(d is None for d in darr):
+        x = moveaxis_to_front(x, dx)
+        new_idx = (("slice", 0, axis_size, 1),) + idx
+        out = bind(gather_p, x, *arrays, idx=new_idx)
+        if adjacent:
+            return out, 0
+        bshape = np.broadcast_shapes(*[tuple(a.shape) for a in arrays])
+        return out, len(bshape)
+    if adjacent and pos[0] == 0:
+        moved = [a if d is None else moveaxis_to_front(a, d) for a, d in zip(arrays, darr)]
+        nd = max(a.ndim - (d is not None) for a, d in zip(arrays, darr))
+        if dx is None:
+            return bind(gather_p, x, *moved, idx=idx), 0
+        x = moveaxis_to_front(x, dx)
+        b = np.arange(axis_size).reshape((axis_size,) + (1,) * nd)
+        return bind(gather_p, x, b, *moved, idx=(ARR,) + idx), 0
+    warnings.warn("vmap: gather with batched indices in this position has no batching rule; "
+                  "falling back to a loop over the batch", stacklevel=2)
+    from funcgrad._src.ops.shape import stack
+
+    outs = []
+    for b in range(axis_size):
+        xb = x if dx is None else _take_b(x, dx, b)
+        ab = [a if d is None else _take_b(a, d, b) for a, d in zip(arrays, darr)]
+        outs.append(bind(gather_p, xb, *ab, idx=idx))
+    return stack(outs), 0
+
+
+def _take_b(a, d, b):
+    return bind(slice_p, a, idx=tuple(("slice", 0, a.shape[k], 1) if k != d else b
+                                      for k in range(a.ndim)))
+
+
+def _gather_jvp(primals, tangents, *, idx):
+    ans = bind(gather_p, *primals, idx=idx)
+    t = tangents[0]
+    return ans, (None if t is None else bind(gather_p, t, *primals[1:], idx=idx))
+
+
+gather_p = Primitive("gather", _gather_impl, vjp=_gather_vjp, jvp=_gather_jvp,
+                     batch=_gather_batch)
+
+
+def _scatter_add_impl(g, *arrays, shape, idx):
+    xp = xp_of(g)
+    out = xp.zeros(shape, g.dtype)
+    xp.add.at(out, _thaw(idx, arrays), g) if xp is np else out.scatter_add(  # pragma: no cover
+        _thaw(idx, arrays), g)
+    return out
+
+
+def _scatter_add_vjp(gc, ans, g, *arrays, shape, idx, needs):
+    return (bind(gather_p, gc, *arrays, idx=idx),) + (None,) * len(arrays)
+
+
+def _scatter_add_jvp(primals, tangents, *, shape, idx):
+    ans = bind(scatter_add_p, *primals, shape=shape, idx=idx)
+    t = tangents[0]
+    return ans, (None if t is None else bind(scatter_add_p, t, *primals[1:], shape=shape,
+                                                idx=idx))
+
+
+def _scatter_add_batch(axis_size, args, dims, *, shape, idx):
+    g, arrays = args[0], args[1:]
+    dg, darr = dims[0], dims[1:]
+    pos, adjacent = _advanced_positions(idx)
+    if all(d is None for d in darr) and adjacent:
+        g = moveaxis_to_front(g, dg)
+        new_idx = (("slice", 0, axis_size, 1),) + idx
+        return bind(scatter_add_p, g, *arrays, shape=(axis_size,) + shape, idx=new_idx), 0
+    moved = [a if d is None else moveaxis_to_front(a, d) for a, d in zip(arrays, darr)]
+    nd = max(a.ndim - (d is not None) for a, d in zip(arrays, darr))
+    b = np.arange(axis_size).reshape((axis_size,) + (1,) * nd)
+    if adjacent and pos[0] == 0:
+        if dg is None:
+            from funcgrad._src.ops.shape import broadcast_to
+
+            gshape = tuple(g.shape)
+            g = broadcast_to(g, (axis_size,) + gshape)
+        else:
+            g = moveaxis_to_front(g, dg)
+        return bind(scatter_add_p, g, b, *moved, shape=(axis_size,) + shape,
+                    idx=(ARR,) + idx), 0
+    warnings.warn("vmap: scatter_add with batched indices in this position has no batching "
+                  "rule; falling back to a loop over the batch", stacklevel=2)
+    from funcgrad._src.ops.shape import stack
+
+    outs = []
+    for k in range(axis_size):
+        gb = g if dg is None else _take_b(g, dg, k)
+        ab = [a if d is None else _take_b(a, d, k) for a, d in zip(arrays, darr)]
+        outs.append(bind(scatter_add_p, gb, *ab, shape=shape, idx=idx))
+    return stack(outs), 0
+
+
+scatter_add_p = Primitive("scatter_add", _scatter_add_impl, vjp=_scatter_add_vjp,
+                          jvp=_scatter_add_jvp, batch=_scatter_add_batch)
+
+
+def scatter_add(g, arrays, *, shape, idx):
+    return bind(scatter_add_p, g, *arrays, shape=shape, idx=idx)
+
+
+# --- public ----------------------------------------------------------------------------
+
+
+def getitem(x, idx):
+    """``x[idx]``: basic and advanced NumPy indexing, differentiable in ``x``.
+
+    >>> import funcgrad.numpy as fnp
+    >>> x = fnp.arange(6.0).reshape(2, 3)
+    >>> x[:, [0, 0, 2]].shape
+    (2, 3)
+    """
+    if not isinstance(x, Tracer):
+        x = backend.canonicalize(x)
+    template, arrays = _split_index(x, idx)
+    if not arrays:
+        return bind(slice_p, x, idx=template)
+    return bind(gather_p, x, *arrays, idx=template)
+
+
+def nonzero(a):
+    """Indices of non-zero elements (``numpy.nonzero``); needs a concrete array.
+
+    >>> import funcgrad.numpy as fnp
+    >>> fnp.nonzero(fnp.array([0.0, 2.0, 3.0]))
+    (array([1, 2]),)
+    """
+    from funcgrad._src.core import concrete_value
+
+    return xp_of(a).nonzero(concrete_value(a))
+
+
+def take(a, indices, axis=None):
+    """Take elements along an axis (``numpy.take``, mode 'raise').
+
+    >>> import funcgrad.numpy as fnp
+    >>> fnp.take(fnp.array([1.0, 2.0, 3.0]), [2, 0])
+    array([3., 1.], dtype=float32)
+    """
+    from funcgrad._src.ops.shape import reshape
+
+    if axis is None:
+        a = reshape(a, (-1,))
+        axis = 0
+    a = a if isinstance(a, Tracer) else backend.canonicalize(a)
+    axis = axis % a.ndim
+    if not isinstance(indices, Tracer):
+        indices = np.asarray(indices)
+    return getitem(a, (slice(None),) * axis + (indices,))
+
+
+def take_along_axis(arr, indices, axis):
+    """Take values along an axis by matching index arrays (``numpy.take_along_axis``).
+
+    >>> import funcgrad.numpy as fnp
+    >>> x = fnp.array([[1.0, 2.0], [4.0, 3.0]])
+    >>> fnp.take_along_axis(x, fnp.array([[1], [0]]), axis=1)
+    array([[2.],
+           [4.]], dtype=float32)
+    """
+    arr = arr if isinstance(arr, Tracer) else backend.canonicalize(arr)
+    axis = axis % arr.ndim
+    idx = []
+    for k in range(arr.ndim):
+        if k == axis:
+            idx.append(indices)
+        else:
+            shp = [1] * arr.ndim
+            shp[k] = arr.shape[k]
+            idx.append(np.arange(arr.shape[k]).reshape(shp))
+    return getitem(arr, tuple(idx))
+
