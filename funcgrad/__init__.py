@@ -9,6 +9,10 @@ array([-4., -4., -4.], dtype=float32)
 from funcgrad._src import ops as _ops  # noqa: F401  registers every primitive
 from funcgrad._src.autodiff import (
     grad,
+    hessian,
+    jacfwd,
+    jacobian,
+    jacrev,
     jvp,
     linearize,
     stop_gradient,
@@ -17,6 +21,7 @@ from funcgrad._src.autodiff import (
 )
 from funcgrad._src.backend import config, float0
 from funcgrad._src.batching import vmap
+from funcgrad._src.custom import checkpoint, custom_jvp, custom_vjp, remat
 from funcgrad._src.core import ConcretizationTypeError, UnexpectedTracerError
 
 __version__ = "0.1.0"
@@ -26,7 +31,15 @@ __all__ = [
     "UnexpectedTracerError",
     "config",
     "float0",
+    "checkpoint",
+    "custom_jvp",
+    "custom_vjp",
     "grad",
+    "hessian",
+    "jacfwd",
+    "jacobian",
+    "jacrev",
+    "remat",
     "jvp",
     "linearize",
     "stop_gradient",
