@@ -22,6 +22,7 @@ from funcgrad._src.autodiff import (
 from funcgrad._src.backend import config, float0
 from funcgrad._src.batching import vmap
 from funcgrad._src.custom import checkpoint, custom_jvp, custom_vjp, remat
+from funcgrad._src.jit import jit, make_jaxpr
 from funcgrad._src.core import ConcretizationTypeError, UnexpectedTracerError
 
 __version__ = "0.1.0"
@@ -39,6 +40,8 @@ __all__ = [
     "jacfwd",
     "jacobian",
     "jacrev",
+    "jit",
+    "make_jaxpr",
     "remat",
     "jvp",
     "linearize",

@@ -14,7 +14,8 @@ the counters are padded with a zero to an even length ``2h`` and split in halves
 ``i`` enciphers the pair ``(i, h + i)``, and the output is the first lanes of all blocks
 followed by the second lanes, truncated to ``n``. Wider and narrower draws are derived from
 these words (see :func:`random_bits`); :func:`split` and :func:`fold_in` derive new keys
-with the same cipher.
+with the same cipher. With this layout :func:`split` reproduces the keys of JAX's original
+(non-partitionable) Threefry implementation, e.g. for ``jax.random.PRNGKey(0)``.
 
 **Floats.** :func:`uniform` puts random bits in the mantissa of a number in ``[1, 2)`` and
 subtracts one, so it is bit-exact everywhere. Samplers that go on to apply ``log``,
@@ -483,7 +484,7 @@ def uniform(key, shape: Shape = (), dtype=np.float32, minval=0.0, maxval=1.0) ->
       key: key(s) of shape ``(..., 2)``.
       shape: shape of the draw for each key.
       dtype: float16, float32 or float64.
-      minval, maxval: bounds broadcasting to ``shape``, ``minval < maxval``.
+      minval, maxval: bounds broadcasting to ``shape``; an empty range gives ``minval``.
 
     Returns:
       An array of ``dtype`` and shape ``key.shape[:-1] + shape``.
@@ -496,7 +497,7 @@ def uniform(key, shape: Shape = (), dtype=np.float32, minval=0.0, maxval=1.0) ->
     lo, hi = np.asarray(minval, dtype), np.asarray(maxval, dtype)
     _check_broadcast(shape, lo.shape, hi.shape)
     out = _unit_uniform(key, shape, dtype) * (hi - lo) + lo
-    out = np.minimum(np.maximum(out, lo), np.nextafter(hi, dtype.type(-np.inf)))
+    out = np.maximum(np.minimum(out, np.nextafter(hi, dtype.type(-np.inf))), lo)
     return np.asarray(out, dtype)
 
 
@@ -702,13 +703,13 @@ def randint(key, shape: Shape, minval, maxval, dtype=np.int32) -> np.ndarray:
     lo = _clipped_ints(minval, info.min, info.max)
     hi = _clipped_ints(maxval, info.min, info.max + 1)
     _check_broadcast(shape, lo.shape, hi.shape)
-    span = np.maximum(hi - lo, 0)
-    span_limbs = [((span >> (32 * i)) & _MASK32).astype(np.uint64) for i in range(3)]
+    span = np.frompyfunc(lambda h, low: max(h - low, 0), 2, 1)(hi, lo)  # at most 2**64
+    span_limbs = [np.asarray((span >> (32 * i)) & _MASK32, np.uint64) for i in range(3)]
     n_limbs = 2 if dtype.itemsize <= 4 else 4
     r = random_bits(key, shape + (n_limbs,)).astype(np.uint64)
     offset = _mul_high([r[..., i] for i in range(n_limbs)], span_limbs)
     # Work in uint64 as offsets from info.min, then shift back (modulo 2**64).
-    base = np.asarray(lo - info.min).astype(np.uint64)
+    base = np.asarray(lo - info.min, np.uint64)
     with np.errstate(over="ignore"):
         value = base + offset + np.uint64(info.min % 2**64)
     value = np.asarray(value, np.uint64)
@@ -761,7 +762,8 @@ def permutation(key, x, axis: int = 0) -> np.ndarray:
     return np.moveaxis(np.moveaxis(arr, axis, 0)[perm], len(batch), len(batch) + axis)
 
 
-def choice(key, a, shape: Shape = (), replace: bool = True, p=None, axis: int = 0):
+def choice(key, a, shape: Shape = (), replace: bool = True, p=None,
+           axis: int = 0) -> np.ndarray:
     """Random draws from ``range(a)`` or from an array's slices along ``axis``.
 
     With replacement and no ``p``: :func:`randint`. With ``p``: inverse CDF on the

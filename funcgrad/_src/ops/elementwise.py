@@ -113,13 +113,17 @@ power_p = binary("power", "power", _pow_dx, _pow_dy)
 def _int_pow_impl(x, *, y):
     if y == 2:
         return x * x
+    if y < 0 and x.dtype.kind in "iu":
+        raise ValueError("integer_pow: integers to negative integer powers are not allowed")
     return x ** y
 
 
 def _int_pow_d(g, ans, x, *, y):
     if y == 0:
         return zeros_like_raw(x)
-    return multiply(g, multiply(y, integer_pow(x, y - 1)))
+    if y == 1:
+        return g
+    return multiply(g, multiply(integer_pow(x, y - 1) if y != 2 else x, y))
 
 
 from funcgrad._src.core import Primitive  # noqa: E402
