@@ -25,6 +25,8 @@ from funcgrad._src.custom import checkpoint, custom_jvp, custom_vjp, remat
 from funcgrad._src.jit import jit, make_jaxpr
 from funcgrad._src.core import ConcretizationTypeError, UnexpectedTracerError
 
+from funcgrad import lax, numpy, random, tree, tree_util  # noqa: E402
+
 __version__ = "0.1.0"
 
 __all__ = [

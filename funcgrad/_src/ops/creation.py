@@ -222,3 +222,34 @@ def tri(N, M=None, k=0, dtype=None):
     [[1.0, 0.0], [1.0, 1.0]]
     """
     return np.tri(N, M, k, dtype=_float(dtype))
+
+
+def shape(a) -> tuple[int, ...]:
+    """Shape of an array or traced value (``numpy.shape``).
+
+    >>> import funcgrad.numpy as fnp
+    >>> fnp.shape(fnp.ones((2, 3)))
+    (2, 3)
+    """
+    return tuple(a.shape) if hasattr(a, "shape") else np.shape(a)
+
+
+def ndim(a) -> int:
+    """Number of dimensions (``numpy.ndim``).
+
+    >>> import funcgrad.numpy as fnp
+    >>> fnp.ndim(fnp.ones((2, 3)))
+    2
+    """
+    return len(shape(a))
+
+
+def size(a, axis=None) -> int:
+    """Number of elements (``numpy.size``).
+
+    >>> import funcgrad.numpy as fnp
+    >>> fnp.size(fnp.ones((2, 3)))
+    6
+    """
+    s = shape(a)
+    return int(np.prod(s, dtype=np.int64)) if axis is None else s[axis]
