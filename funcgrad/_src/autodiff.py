@@ -79,13 +79,15 @@ class VJPTrace(Trace):
     def process_primitive(self, prim, args, params):
         vals = []
         parents = []
-        for i, a in enumerate(args):
-            if isinstance(a, VJPTracer) and a._trace is self:
+        i = 0
+        for a in args:
+            if type(a) is VJPTracer and a._trace is self:
                 vals.append(a.val)
                 parents.append((i, a.node))
             else:
                 vals.append(a)
-        ans = prim.bind(*vals, **params)
+            i += 1
+        ans = bind(prim, *vals, **params)
         if prim.nondiff:
             return ans
         tape = self.tape

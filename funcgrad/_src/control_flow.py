@@ -20,6 +20,13 @@ from funcgrad._src.core import ConcretizationTypeError, Primitive, Tracer, concr
 from funcgrad._src.tree_util import tree_flatten, tree_map, tree_unflatten
 
 
+def _out(tree):
+    from funcgrad._src.core import as_array
+
+    return tree_map(lambda v: v if isinstance(v, Tracer) else as_array(backend.canonicalize(v)),
+                    tree)
+
+
 def _try_concrete(x):
     """(True, value) when ``x``'s value is known now, else (False, None)."""
     if not isinstance(x, Tracer):
@@ -120,7 +127,7 @@ def while_loop(cond_fun: Callable, body_fun: Callable, init_val):
                 raise TypeError(f"while_loop: cond_fun must return a scalar boolean, got shape "
                                 f"{np.shape(pv)}")
             if not bool(pv):
-                return val
+                return _out(val)
             new = body_fun(val)
             _check_same("while_loop", val, new, "body_fun input and output")
             val = new
@@ -214,8 +221,8 @@ def fori_loop(lower, upper, body_fun: Callable, init_val):
         val = tree_map(lambda v: v if isinstance(v, Tracer) else backend.canonicalize(v),
                        init_val)
         for i in range(int(lo), int(hi)):
-            val = body_fun(np.asarray(i, backend.default_int()), val)
-        return val
+            val = body_fun(i, val)
+        return _out(val)
 
     def c(s):
         return s[0] < upper
@@ -235,7 +242,7 @@ def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = 
     >>> import funcgrad as fg, funcgrad.numpy as fnp
     >>> carry, ys = fg.lax.scan(lambda c, x: (c + x, c * x), 0.0, fnp.arange(3.0))
     >>> carry, ys
-    (array(3., dtype=float32), array([0., 1., 2.], dtype=float32))
+    (array(3., dtype=float32), array([0., 0., 2.], dtype=float32))
     """
     from funcgrad._src.ops.indexing import getitem
     from funcgrad._src.ops.shape import stack
@@ -260,6 +267,7 @@ def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = 
         ys.append(y)
     if reverse:
         ys.reverse()
+    carry = _out(carry)
     if not ys:
         return carry, None
     y_flat0, y_tree = tree_flatten(ys[0])

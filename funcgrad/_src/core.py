@@ -143,10 +143,20 @@ def bind(prim: Primitive, *args, **params):
             if top is None or t.level > top.level:
                 top = t
     if top is None:
-        return prim.impl(*args, **params)
+        out = prim.impl(*args, **params)
+        return out if type(out) is np.ndarray else as_array(out)
     if not top.alive:
         raise UnexpectedTracerError(_leak_msg(prim.name))
     return top.process_primitive(prim, args, params)
+
+
+def as_array(x):
+    """NumPy scalars (what ufuncs return for 0-d inputs) become 0-d arrays."""
+    if isinstance(x, np.generic):
+        return np.asarray(x)
+    if isinstance(x, tuple) and x and isinstance(x[0], np.generic):
+        return tuple(np.asarray(v) if isinstance(v, np.generic) else v for v in x)
+    return x
 
 
 def find_top_trace(xs) -> Trace | None:

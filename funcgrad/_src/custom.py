@@ -222,7 +222,7 @@ class custom_jvp:
     >>> @fg.custom_jvp
     ... def f(x):
     ...     return fnp.sin(x)
-    >>> f.defjvp(lambda p, t: (fnp.sin(p[0]), 2.0 * t[0]))
+    >>> _ = f.defjvp(lambda p, t: (fnp.sin(p[0]), 2.0 * t[0]))
     >>> fg.grad(f)(0.0)
     array(2., dtype=float32)
     """

@@ -141,7 +141,8 @@ def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
             out = out.astype(dtype)
     else:
         if dtype is not None:
-            out = xp_of(object).array(object, dtype=dtype, copy=copy)
+            xp = xp_of(object)  # NOTE: NumPy 2's copy=False forbids copies; asarray allows them
+            out = xp.array(object, dtype=dtype) if copy else xp.asarray(object, dtype=dtype)
         else:
             out = backend.canonicalize(object)
             if copy and out is object:

@@ -11,7 +11,7 @@ import numpy as np
 
 from funcgrad._src import backend
 from funcgrad._src.backend import xp_of
-from funcgrad._src.core import Tracer, bind
+from funcgrad._src.core import Tracer, as_array, bind
 from funcgrad._src.ops.rules import binary, unary
 
 # ---------------------------------------------------------------------------------------
@@ -56,15 +56,16 @@ def _broadcast_operands(name, args):
 
 
 def _binop(prim, x, y):
+    tx, ty = type(x), type(y)
     if isinstance(x, Tracer) or isinstance(y, Tracer):
-        if type(x) not in _SCALARS and type(y) not in _SCALARS:
-            x, y = _broadcast_operands(prim.name, (x, y))
-        else:
-            x, y = _operand(x), _operand(y)
-        return bind(prim, x, y)
-    x, y = _broadcast_operands(prim.name, (x, y))
+        if tx in _SCALARS or ty in _SCALARS:  # a traced operand and a Python scalar
+            return bind(prim, x, y)
+        return bind(prim, *_broadcast_operands(prim.name, (x, y)))
+    if tx is not np.ndarray or ty is not np.ndarray:  # lists, Python scalars, NumPy scalars
+        x, y = _broadcast_operands(prim.name, (x, y))
     try:
-        return prim.impl(x, y)
+        out = prim.impl(x, y)
+        return out if type(out) is np.ndarray else as_array(out)
     except ValueError as e:
         if "broadcast" in str(e):
             raise ValueError(f"{prim.name}: operands could not be broadcast together with "
@@ -73,6 +74,9 @@ def _binop(prim, x, y):
 
 
 def _unop(prim, x):
+    if type(x) is np.ndarray:
+        out = prim.impl(x)
+        return out if type(out) is np.ndarray else as_array(out)
     if not isinstance(x, Tracer):
         x = backend.canonicalize(x)
     return bind(prim, x)
@@ -318,7 +322,7 @@ def _mk_bin(prim, name, doc):
     f.__name__ = f.__qualname__ = name
     f.__doc__ = (f"{doc} (``numpy.{name}``), broadcasting; differentiable.\n\n"
                  f">>> import funcgrad.numpy as fnp\n"
-                 f">>> fnp.{name}(fnp.array([1.0, 2.0]), 2.0).dtype\ndtype('float32')\n")
+                 f">>> fnp.{name}(fnp.array([1.0, 2.0]), 2.0).shape\n(2,)\n")
     return f
 
 

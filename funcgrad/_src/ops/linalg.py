@@ -11,7 +11,7 @@ import numpy as np
 
 from funcgrad._src import backend
 from funcgrad._src.backend import xp_of
-from funcgrad._src.core import Primitive, Tracer, bind
+from funcgrad._src.core import Primitive, Tracer, as_array, bind
 from funcgrad._src.ops.rules import moveaxis_to_front
 from funcgrad._src.ops.shape import broadcast_to, reshape, swapaxes, unbroadcast
 
@@ -96,7 +96,7 @@ def matmul(x1, x2, /):
         raise ValueError(f"matmul: contracting dimensions differ: shapes {tuple(x.shape)} and "
                          f"{tuple(y.shape)} ({kx} != {ky})")
     if not isinstance(x, Tracer) and not isinstance(y, Tracer):
-        return _matmul_impl(x, y)
+        return as_array(_matmul_impl(x, y))
     squeeze_x = x.ndim == 1
     squeeze_y = y.ndim == 1
     if squeeze_x:
@@ -326,5 +326,5 @@ def einsum(subscripts, *operands, optimize=None):
     ops = [_arr(o) for o in operands]
     sub = _normalize_subscripts(subscripts, [tuple(o.shape) for o in ops])
     if not any(isinstance(o, Tracer) for o in ops):
-        return _einsum_impl(*ops, subscripts=sub)
+        return as_array(_einsum_impl(*ops, subscripts=sub))
     return bind(einsum_p, *ops, subscripts=sub)

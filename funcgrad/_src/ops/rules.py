@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
+
+from funcgrad._src import backend
 from funcgrad._src.backend import xp_of
 from funcgrad._src.core import Primitive, bind
 
@@ -93,6 +96,9 @@ def unary(name: str, fn: str | Callable, deriv: Callable | None) -> Primitive:
         def impl(x):
             return getattr(xp_of(x), fname)(x)
 
+        if backend._CUPY_TYPE is None:  # NumPy only: call the ufunc directly (hot path)
+            impl = getattr(np, fname)
+
         def jit_impl(xp):
             return getattr(xp, fname)
     else:
@@ -119,6 +125,9 @@ def binary(name: str, fn: str | Callable, dx: Callable | None, dy: Callable | No
 
         def impl(x, y):
             return getattr(xp_of(x, y), fname)(x, y)
+
+        if backend._CUPY_TYPE is None:  # NumPy only: call the ufunc directly (hot path)
+            impl = getattr(np, fname)
 
         def jit_impl(xp):
             return getattr(xp, fname)

@@ -1,0 +1,1 @@
+"""funcgrad's benchmarks: ``python -m benchmarks.run`` (or ``make bench``)."""

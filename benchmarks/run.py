@@ -1,0 +1,7 @@
+"""Run every benchmark: ``python -m benchmarks.run``."""
+
+from benchmarks import bench_chain, bench_mlp
+
+if __name__ == "__main__":
+    bench_chain.main()
+    bench_mlp.main()

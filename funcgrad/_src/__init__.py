@@ -1,0 +1,1 @@
+"""funcgrad internals: the core, the transforms and the primitive declarations."""
