@@ -109,7 +109,8 @@ def main(repeats: int = 11) -> dict:
         res = measure(cands, repeats=5, number=1, warmup=1)
     print(report("per-example gradients, batch 128 (ms)", res, "python loop of grad"))
     out["per_example"] = res
-    print("threads:", thread_settings())
+    with pin_blas(1):
+        print("threads:", thread_settings())
     save("mlp", out)
     return out
 

@@ -79,15 +79,19 @@ class VJPTrace(Trace):
     def process_primitive(self, prim, args, params):
         vals = []
         parents = []
+        lower = False  # any tracer of an outer transform among the arguments?
         i = 0
         for a in args:
             if type(a) is VJPTracer and a._trace is self:
-                vals.append(a.val)
+                v = a.val
                 parents.append((i, a.node))
             else:
-                vals.append(a)
+                v = a
+            vals.append(v)
+            if isinstance(v, Tracer):
+                lower = True
             i += 1
-        ans = bind(prim, *vals, **params)
+        ans = bind(prim, *vals, **params) if lower else prim.impl(*vals, **params)
         if prim.nondiff:
             return ans
         tape = self.tape

@@ -19,6 +19,7 @@ from funcgrad._src.ops.rules import binary, unary
 # ---------------------------------------------------------------------------------------
 
 _SCALARS = (int, float, complex, bool)
+_NO_PARAMS: dict = {}
 
 
 def _operand(x):
@@ -57,10 +58,20 @@ def _broadcast_operands(name, args):
 
 def _binop(prim, x, y):
     tx, ty = type(x), type(y)
-    if isinstance(x, Tracer) or isinstance(y, Tracer):
-        if tx in _SCALARS or ty in _SCALARS:  # a traced operand and a Python scalar
+    if isinstance(x, Tracer):
+        if ty in _SCALARS:  # the hot case: a traced operand and a Python scalar
+            tr = x._trace
+            if tr.alive:
+                return tr.process_primitive(prim, (x, y), _NO_PARAMS)
             return bind(prim, x, y)
         return bind(prim, *_broadcast_operands(prim.name, (x, y)))
+    if isinstance(y, Tracer):
+        if tx in _SCALARS:
+            return bind(prim, x, y)
+        return bind(prim, *_broadcast_operands(prim.name, (x, y)))
+    if tx is np.ndarray and ty in _SCALARS:
+        out = prim.impl(x, y)
+        return out if type(out) is np.ndarray else as_array(out)
     if tx is not np.ndarray or ty is not np.ndarray:  # lists, Python scalars, NumPy scalars
         x, y = _broadcast_operands(prim.name, (x, y))
     try:
@@ -77,7 +88,11 @@ def _unop(prim, x):
     if type(x) is np.ndarray:
         out = prim.impl(x)
         return out if type(out) is np.ndarray else as_array(out)
-    if not isinstance(x, Tracer):
+    if isinstance(x, Tracer):
+        tr = x._trace
+        if tr.alive:
+            return tr.process_primitive(prim, (x,), _NO_PARAMS)
+    else:
         x = backend.canonicalize(x)
     return bind(prim, x)
 
