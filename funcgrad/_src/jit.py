@@ -242,7 +242,7 @@ class Graph:
             fn = _callable(e.prim, e.params, xp)
             fname = f"f{k}"
             ns[fname] = fn
-            args = ", ".join(src(a) for a in e.ins)
+            args = ", ".join(src(_widen_scalar(a, e, xp)) for a in e.ins)
             outs = ", ".join(name(o) for o in e.outs)
             if e.prim.multiple_results:
                 lines.append(f"    {outs}, = {fname}({args})" if len(e.outs) == 1 else
@@ -262,6 +262,27 @@ class Graph:
 
     def __str__(self) -> str:
         return _pretty(self)
+
+
+_SMALL = 1024
+
+
+def _widen_scalar(a, e, xp):
+    """NumPy ufuncs are ~2x slower with a Python scalar operand than with a same-shaped array
+    on small inputs; replace the scalar by a constant array of the output's shape and dtype
+    where that gives the same result (the output has the other operand's shape and dtype)."""
+    if not isinstance(a, Lit) or type(a.val) not in (int, float) or e.prim.jit_impl is None \
+            or len(e.ins) != 2 or len(e.outs) != 1:
+        return a
+    out = e.outs[0].aval
+    other = e.ins[1] if e.ins[0] is a else e.ins[0]
+    if not isinstance(other, Var) or other.aval.shape != out.shape or \
+            other.aval.dtype != out.dtype or out.dtype.kind not in "fc":
+        return a
+    size = int(np.prod(out.shape, dtype=np.int64))
+    if size > _SMALL:
+        return a
+    return Lit(xp.full(out.shape, a.val, out.dtype))
 
 
 def _cse_key(prim, ins, params):
