@@ -331,7 +331,21 @@ def add_any(x, y):
 
 
 def _mk_bin(prim, name, doc):
+    impl = prim.impl
+
     def f(x1, x2, /):
+        # Inlined hot paths (this is the eager dispatch); everything else goes to _binop.
+        t2 = type(x2)
+        if type(x1) is np.ndarray and (t2 is np.ndarray or t2 in _SCALARS):
+            try:
+                out = impl(x1, x2)
+            except ValueError:
+                return _binop(prim, x1, x2)  # re-raised with the op's name and shapes
+            return out if type(out) is np.ndarray else as_array(out)
+        if t2 in _SCALARS and isinstance(x1, Tracer):
+            tr = x1._trace
+            if tr.alive:
+                return tr.process_primitive(prim, (x1, x2), _NO_PARAMS)
         return _binop(prim, x1, x2)
 
     f.__name__ = f.__qualname__ = name
@@ -342,7 +356,12 @@ def _mk_bin(prim, name, doc):
 
 
 def _mk_un(prim, name, doc, example="0.5"):
+    impl = prim.impl
+
     def f(x, /):
+        if type(x) is np.ndarray:
+            out = impl(x)
+            return out if type(out) is np.ndarray else as_array(out)
         return _unop(prim, x)
 
     f.__name__ = f.__qualname__ = name
