@@ -6,6 +6,7 @@
 array([-4., -4., -4.], dtype=float32)
 """
 
+from funcgrad import lax, numpy, random, tree, tree_util  # noqa: E402
 from funcgrad._src import ops as _ops  # noqa: F401  registers every primitive
 from funcgrad._src.autodiff import (
     grad,
@@ -21,11 +22,9 @@ from funcgrad._src.autodiff import (
 )
 from funcgrad._src.backend import config, float0
 from funcgrad._src.batching import vmap
+from funcgrad._src.core import ConcretizationTypeError, UnexpectedTracerError
 from funcgrad._src.custom import checkpoint, custom_jvp, custom_vjp, remat
 from funcgrad._src.jit import jit, make_jaxpr
-from funcgrad._src.core import ConcretizationTypeError, UnexpectedTracerError
-
-from funcgrad import lax, numpy, random, tree, tree_util  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -42,6 +41,11 @@ __all__ = [
     "jacfwd",
     "jacobian",
     "jacrev",
+    "lax",
+    "numpy",
+    "random",
+    "tree",
+    "tree_util",
     "jit",
     "make_jaxpr",
     "remat",

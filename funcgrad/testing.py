@@ -10,7 +10,7 @@ recursively to the requested order, as JAX's ``jax.test_util.check_grads``.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 

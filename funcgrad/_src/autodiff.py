@@ -13,7 +13,8 @@ traced by it: that is how ``grad(grad(f))`` and ``jacfwd(jacrev(f))`` work.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -681,7 +682,7 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
         # rows[j]: (total_out, *in_j.shape); split total_out per output leaf
         per_out = [[] for _ in out_vals]
         for j, r in enumerate(rows):
-            blocks, start = [], 0
+            start = 0
             for k, (o, n) in enumerate(zip(out_vals, sizes)):
                 blk = r[start:start + n].reshape(tuple(o.shape) + tuple(flat[j].shape))
                 per_out[k].append(to_output(blk))

@@ -10,7 +10,7 @@ loop over the batch and warns.
 from __future__ import annotations
 
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

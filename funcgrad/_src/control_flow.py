@@ -11,7 +11,7 @@ between branches, and ``while_loop`` becomes a ``while`` primitive over compiled
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -28,8 +28,9 @@ A tracer whose trace has ended raises :class:`UnexpectedTracerError` when used.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -10,7 +10,7 @@ vmapped ``fun``/``fwd``/``bwd`` so outer transforms still see the custom rule.
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 from funcgrad._src import backend
 from funcgrad._src.core import Tracer, find_top_trace

@@ -143,6 +143,9 @@ def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
         if dtype is not None:
             xp = xp_of(object)  # NOTE: NumPy 2's copy=False forbids copies; asarray allows them
             out = xp.array(object, dtype=dtype) if copy else xp.asarray(object, dtype=dtype)
+        elif isinstance(object, (list, tuple)) and _has_array(object):
+            # NumPy arrays in a list keep their dtype; Python scalars beside them are weak.
+            out = np.asarray(object, dtype=np.result_type(*_leaves(object)))
         else:
             out = backend.canonicalize(object)
             if copy and out is object:
@@ -152,6 +155,18 @@ def array(object, dtype=None, copy=True, ndmin=0):  # noqa: A002
 
         out = reshape(out, (1,) * (ndmin - out.ndim) + tuple(out.shape))
     return out
+
+
+def _leaves(seq):
+    for o in seq:
+        if isinstance(o, (list, tuple)):
+            yield from _leaves(o)
+        else:
+            yield o
+
+
+def _has_array(seq) -> bool:
+    return any(isinstance(o, (np.ndarray, np.generic)) for o in _leaves(seq))
 
 
 def _has_tracer(seq) -> bool:

@@ -181,7 +181,7 @@ def _dt(a, b):
 
 
 def _min_dx(g, ans, x, y):
-    return multiply(g, _choose_weight(y, x) if False else _min_weight(x, y))
+    return multiply(g, _min_weight(x, y))
 
 
 def _min_weight(a, b):
@@ -189,7 +189,8 @@ def _min_weight(a, b):
 
 
 maximum_p = binary("maximum", "maximum", _max_dx, _max_dy)
-minimum_p = binary("minimum", "minimum", _min_dx, lambda g, ans, x, y: multiply(g, _min_weight(y, x)))
+minimum_p = binary("minimum", "minimum", _min_dx,
+                   lambda g, ans, x, y: multiply(g, _min_weight(y, x)))
 arctan2_p = binary(
     "arctan2", "arctan2",
     lambda g, ans, x, y: multiply(g, divide(y, add(square(x), square(y)))),

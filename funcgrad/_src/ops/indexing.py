@@ -21,6 +21,7 @@ from funcgrad._src.backend import xp_of
 from funcgrad._src.core import Primitive, Tracer, bind
 from funcgrad._src.ops.rules import linear_jvp, moveaxis_to_front
 
+
 class _Arr:
     """Marker for "the next index array" in a static index template."""
 
@@ -137,7 +138,10 @@ def _split_index(x, idx):
                                  f"size {size}")
             template.append(i % size)
         elif isinstance(i, slice):
-            template.append(("slice",) + i.indices(size))
+            start, stop, step = i.indices(size)
+            if stop < 0:  # a reversed slice through index 0: -1 would mean the last element
+                stop = None
+            template.append(("slice", start, stop, step))
         else:
             template.append(ARR)
             arrays.append(i)

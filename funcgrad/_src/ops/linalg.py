@@ -24,7 +24,7 @@ def _arr(x):
 
 
 def _matmul_impl(x, y):
-    if x.shape[-1] == 1 and x.ndim > 2:  # stacked outer products: one broadcast multiply
+    if x.shape[-1] == 1 and x.ndim > 2 and y.ndim >= 2:  # stacked outer products: multiply
         return x * y
     if y.ndim == 2 and x.ndim > 2:  # (..., n, k) @ (k, m): fold the batch into one GEMM
         return xp_of(x, y).matmul(x.reshape(-1, x.shape[-1]), y).reshape(

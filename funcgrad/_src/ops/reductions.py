@@ -87,8 +87,8 @@ def sum(a, axis=None, dtype=None, keepdims=False):  # noqa: A001
     elif a.dtype.kind == "b":
         a = a.astype(backend.default_int())
     axes = normalize_axes(axis, a.ndim, "sum")
-    if not axes and not isinstance(a, Tracer):
-        return a
+    if not axes and not isinstance(a, Tracer) and a.dtype.kind in "fc":
+        return a  # NOTE: integer sums widen (NumPy's int32 -> int64) even over no axes
     return bind(sum_p, a, axis=axes, keepdims=bool(keepdims))
 
 

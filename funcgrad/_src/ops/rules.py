@@ -12,7 +12,7 @@ can assume that its traced operands have the output's shape.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
