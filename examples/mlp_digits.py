@@ -1,6 +1,10 @@
 """The main demo: train an MLP on scikit-learn's 8x8 digits with a stateless, jitted loop.
 
-Run with ``make demo``. Prints the loss per epoch and the test accuracy.
+The network and hyperparameters are PyDyNet's published digits example — Linear(64->64),
+Sigmoid, Linear(64->10), Adam(lr=0.01), batch 32 — written functionally: parameters are a
+pytree, the optimizer state is a pytree, and one jitted function does a whole step.
+
+Run with ``make demo``. Prints the loss every few epochs and the test accuracy.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import numpy as np
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
-from funcgrad_nn import data
+from funcgrad_nn import data, optim
 
 
 def init_params(key, sizes):
@@ -26,7 +30,7 @@ def init_params(key, sizes):
 
 def forward(params, x):
     for layer in params[:-1]:
-        x = fnp.tanh(x @ layer["weight"].T + layer["bias"])
+        x = 1.0 / (1.0 + fnp.exp(-(x @ layer["weight"].T + layer["bias"])))
     last = params[-1]
     return x @ last["weight"].T + last["bias"]
 
@@ -38,12 +42,14 @@ def loss_fn(params, x, y):
     return -fnp.mean(log_probs[fnp.arange(y.shape[0]), y])
 
 
+OPTIMIZER = optim.adam(0.01)
+
+
 @fg.jit
-def train_step(params, velocity, x, y):
+def train_step(params, opt_state, x, y):
     loss, grads = fg.value_and_grad(loss_fn)(params, x, y)
-    velocity = fg.tree.map(lambda v, g: 0.9 * v + g, velocity, grads)
-    params = fg.tree.map(lambda p, v: p - 0.05 * v, params, velocity)
-    return params, velocity, loss
+    updates, opt_state = OPTIMIZER.update(grads, opt_state, params)
+    return optim.apply_updates(params, updates), opt_state, loss
 
 
 @fg.jit
@@ -51,21 +57,21 @@ def accuracy(params, x, y):
     return fnp.mean(fnp.argmax(forward(params, x), axis=1) == y)
 
 
-def main(epochs: int = 30, batch_size: int = 32) -> float:
+def main(epochs: int = 50, batch_size: int = 32) -> float:
     x, y = data.digits()
     key = fg.random.key(0)
     k_split, k_init, key = fg.random.split(key, 3)
     x_train, x_test, y_train, y_test = data.train_test_split(k_split, x, y, test_size=0.25)
     params = init_params(k_init, [64, 64, 10])
-    velocity = fg.tree.map(fnp.zeros_like, params)
+    opt_state = OPTIMIZER.init(params)
     start = time.perf_counter()
     for epoch in range(epochs):
         key, k_epoch = fg.random.split(key)
         losses = []
         for xb, yb in data.batches(k_epoch, (x_train, y_train), batch_size, drop_last=True):
-            params, velocity, loss = train_step(params, velocity, xb, yb)
+            params, opt_state, loss = train_step(params, opt_state, xb, yb)
             losses.append(float(loss))
-        if epoch % 5 == 0 or epoch == epochs - 1:
+        if epoch % 10 == 0 or epoch == epochs - 1:
             print(f"epoch {epoch:3d}  loss {np.mean(losses):.4f}")
     acc = float(accuracy(params, x_test, y_test))
     print(f"test accuracy {acc:.3f} after {epochs} epochs in {time.perf_counter() - start:.1f} s")

@@ -1,5 +1,12 @@
-"""funcgrad_nn: a small stateless neural-network library on top of funcgrad."""
+"""funcgrad_nn: a small stateless neural-network library on top of funcgrad.
 
-from funcgrad_nn import checkpoint, data
+Parameters are plain pytrees, optimizers follow optax's protocol, randomness comes from
+explicit keys, and checkpoints are atomic ``.npz`` files without pickle.
 
-__all__ = ["checkpoint", "data"]
+>>> import funcgrad_nn as nn
+>>> opt = nn.optim.adam(1e-3)
+"""
+
+from funcgrad_nn import checkpoint, data, optim
+
+__all__ = ["checkpoint", "data", "optim"]
