@@ -6,7 +6,7 @@
 array([-4., -4., -4.], dtype=float32)
 """
 
-from funcgrad import lax, numpy, random, tree, tree_util  # noqa: E402
+from funcgrad import lax, nn, numpy, random, scipy, tree, tree_util  # noqa: E402
 from funcgrad._src import ops as _ops  # noqa: F401  registers every primitive
 from funcgrad._src.autodiff import (
     grad,
@@ -42,8 +42,10 @@ __all__ = [
     "jacobian",
     "jacrev",
     "lax",
+    "nn",
     "numpy",
     "random",
+    "scipy",
     "tree",
     "tree_util",
     "jit",

@@ -7,6 +7,6 @@ explicit keys, and checkpoints are atomic ``.npz`` files without pickle.
 >>> opt = nn.optim.adam(1e-3)
 """
 
-from funcgrad_nn import checkpoint, data, optim
+from funcgrad_nn import checkpoint, data, init, losses, optim
 
-__all__ = ["checkpoint", "data", "optim"]
+__all__ = ["checkpoint", "data", "init", "losses", "optim"]

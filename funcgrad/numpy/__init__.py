@@ -150,6 +150,8 @@ from funcgrad._src.ops.shape import (
     vstack,
 )
 
+from funcgrad._src.ops.special import logaddexp, logaddexp2
+
 round = rint  # noqa: A001
 around = rint
 

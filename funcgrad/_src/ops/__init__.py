@@ -13,6 +13,7 @@ from funcgrad._src.ops import (  # noqa: F401
     misc,
     reductions,
     shape,
+    special,
 )
 from funcgrad._src.ops import elementwise as _ew
 from funcgrad._src.ops import reductions as _red
