@@ -23,7 +23,7 @@ def init(rng):
 def loss_fn(params, x, y_onehot):
     h = x
     for layer in params[:-1]:
-        h = fnp.maximum(h @ layer["w"] + layer["b"], 0.0)
+        h = fg.nn.relu(h @ layer["w"] + layer["b"])
     logits = h @ params[-1]["w"] + params[-1]["b"]
     m = fg.stop_gradient(fnp.max(logits, axis=1, keepdims=True))
     lse = fnp.log(fnp.sum(fnp.exp(logits - m), axis=1, keepdims=True)) + m

@@ -81,7 +81,7 @@ def _matmul_batch(axis_size, args, dims):
 
 
 matmul_p = Primitive("matmul", _matmul_impl, vjp=(_matmul_dx, _matmul_dy), jvp=_matmul_jvp,
-                     batch=_matmul_batch, jit_impl=lambda xp: xp.matmul)
+                     batch=_matmul_batch)
 
 
 def matmul(x1, x2, /):
