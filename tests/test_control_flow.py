@@ -88,3 +88,30 @@ def test_scan_reverse_and_errors():
     np.testing.assert_allclose(ys, [6.0, 5.0, 3.0, 0.0])
     with pytest.raises(ValueError, match="inconsistent"):
         fg.lax.scan(lambda c, x: (c, x), 0.0, (np.ones(2), np.ones(3)))
+
+
+def test_while_primitive_rules_forward_mode_and_batching():
+    # The `while` primitive appears in jit graphs; evaluate such a graph under jvp and vmap.
+    from funcgrad._src.jit import _eval_graph
+
+    def f(x, k):
+        return fg.lax.while_loop(lambda v: v[0] < 10.0,
+                                 lambda v: (v[0] * k + 0.1, v[1] + 1.0), (x, 0.0))
+
+    graph = fg.jit(f).lower(1.5, 1.5)
+    assert [e.prim.name for e in graph.eqns] == ["while"]
+
+    def ev(x, k):
+        return _eval_graph(graph, [x, k])
+
+    x, k = np.float64(1.5), np.float64(1.5)
+    out_e, t_e = fg.jvp(f, (x, k), (np.float64(1.0), np.float64(0.0)))
+    out_g, t_g = fg.jvp(ev, (x, k), (np.float64(1.0), np.float64(0.0)))
+    np.testing.assert_allclose(t_g[0], t_e[0])
+    np.testing.assert_allclose(out_g[0], out_e[0])
+    xs = np.array([1.5, 3.0, 20.0])
+    for got in (fg.vmap(ev, in_axes=(0, None))(xs, k),
+                fg.jit(fg.vmap(ev, in_axes=(0, None)))(xs, k)):
+        want = fg.vmap(f, in_axes=(0, None))(xs, k)
+        np.testing.assert_allclose(got[0], want[0])
+        np.testing.assert_allclose(got[1], want[1])

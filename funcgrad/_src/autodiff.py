@@ -353,14 +353,28 @@ def vjp_flat(fun: Callable, flat_primals: Sequence, in_tree, has_aux: bool, allo
             g = got.get(n.idx)
             if g is None:
                 g = _zeros_like(x)
-            elif not isinstance(g, Tracer):
-                g = np.asarray(g) if isinstance(g, np.generic) else g
+            else:
+                if isinstance(g, np.generic):
+                    g = np.asarray(g)
                 if g.dtype != x.dtype:
-                    g = g.astype(x.dtype)
+                    g = _cast_cotangent(g, x.dtype)
             res.append(g)
         return res
 
     return out_vals, out_tree, pullback, (aux if has_aux else None)
+
+
+def _cast_cotangent(g, dtype):
+    """The cotangent of an input of ``dtype`` from an accumulated cotangent ``g`` (traced or
+    not): the real part where a real input was promoted to complex (the other component is
+    the derivative along a direction the input cannot move in), in the input's precision."""
+    from funcgrad._src.ops.misc import convert_element_type
+
+    if g.dtype.kind == "c" and dtype.kind != "c":
+        from funcgrad._src.ops.complex_ops import real
+
+        g = real(g)
+    return convert_element_type(g, dtype)
 
 
 def _prep_args(args):
@@ -581,12 +595,15 @@ def linearize(fun: Callable, *primals):
     >>> f_jvp(3.0)
     array(3., dtype=float32)
     """
+    flat, tree = _prep_args(primals)
+    primals = tree_unflatten(tree, flat)
     out = fun(*primals)
 
     def f_jvp(*tangents):
         return jvp(fun, primals, tangents)[1]
 
-    return tree_map(to_output, out), f_jvp
+    return tree_map(lambda o: o if isinstance(o, Tracer) else to_output(backend.canonicalize(o)),
+                    out), f_jvp
 
 
 # ---------------------------------------------------------------------------------------

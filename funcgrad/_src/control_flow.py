@@ -181,7 +181,77 @@ def _while_impl(*args, cond_graph, body_graph, n_carry):
     return carry
 
 
-while_p = Primitive("while", _while_impl, multiple_results=True)
+def _split_while_args(args, cond_graph, n_carry):
+    n_cc = len(cond_graph.invars) - n_carry
+    return (list(args[:n_carry]), list(args[n_carry:n_carry + n_cc]),
+            list(args[n_carry + n_cc:]))
+
+
+def _while_jvp(primals, tangents, *, cond_graph, body_graph, n_carry):
+    # Forward mode: loop over (primal, tangent) carries with the JVP of the body.
+    from funcgrad._src.autodiff import jvp
+    from funcgrad._src.jit import _eval_graph
+    from funcgrad._src.ops.creation import zeros_like
+
+    carry, cc, bc = _split_while_args(primals, cond_graph, n_carry)
+    t_all = [zeros_like(p) if t is None else t for p, t in zip(primals, tangents)]
+    t_carry, _, t_bc = _split_while_args(t_all, cond_graph, n_carry)
+
+    def cond(state):
+        return _eval_graph(cond_graph, list(state[0]) + cc)
+
+    def body(state):
+        c, t = state
+        out, t_out = jvp(lambda c_, b_: tuple(_eval_graph(body_graph, list(c_) + list(b_))),
+                         (tuple(c), tuple(bc)), (tuple(t), tuple(t_bc)))
+        return (tuple(out), tuple(t_out))
+
+    out, t_out = while_loop(cond, body, (tuple(carry), tuple(t_carry)))
+    return list(out), list(t_out)
+
+
+def _while_batch(axis_size, args, dims, *, cond_graph, body_graph, n_carry):
+    # Run until every example is done; finished examples keep their carry.
+    from funcgrad._src.batching import move_bdim, vmap
+    from funcgrad._src.jit import _eval_graph
+    from funcgrad._src.ops.reductions import any as _any
+
+    carry = [move_bdim(a, d, 0, axis_size) for a, d in zip(args[:n_carry], dims[:n_carry])]
+    _, cc, bc = _split_while_args(args, cond_graph, n_carry)
+    _, dc, db = _split_while_args(dims, cond_graph, n_carry)
+
+    def cond_one(c, consts):
+        return _eval_graph(cond_graph, list(c) + list(consts))
+
+    def body_one(c, consts):
+        return tuple(_eval_graph(body_graph, list(c) + list(consts)))
+
+    def preds(c):
+        return vmap(cond_one, in_axes=(0, tuple(dc)))(tuple(c), tuple(cc))
+
+    def body(c):
+        p = preds(c)
+        new = vmap(body_one, in_axes=(0, tuple(db)))(tuple(c), tuple(bc))
+        return tuple(_select(_bcast_pred(p, n), n, o) for n, o in zip(new, c))
+
+    out = while_loop(lambda c: _any(preds(c)), body, tuple(carry))
+    return list(out), [0] * n_carry
+
+
+def _bcast_pred(p, like):
+    from funcgrad._src.ops.shape import reshape
+
+    return reshape(p, tuple(p.shape) + (1,) * (like.ndim - p.ndim))
+
+
+# NOTE: no VJP rule. A while loop compiled by jit has a trip count that is unknown when the
+# graph is built, so reverse mode would need a dynamically sized tape; JAX does not support
+# it either. Reverse mode through fg.lax.while_loop works outside jit (the default), and
+# `jit(grad(f))` works whenever the predicate depends only on values known at trace time.
+while_p = Primitive("while", _while_impl, multiple_results=True, jvp=_while_jvp,
+                    batch=_while_batch)
+while_p.reverse_mode_unsupported = (
+    "reverse mode through a while_loop whose predicate is only known at run time under jit")
 
 
 def _while_graph(cond_fun, body_fun, val):

@@ -321,6 +321,11 @@ def checkpoint(fun: Callable, *, prevent_cse: bool = True, policy=None,
     forward pass is re-run (under ``vjp``) when the cotangent arrives. Trades compute for
     memory, as ``jax.checkpoint`` (alias ``remat``).
 
+    Positional arguments in ``static_argnums`` (which may be any Python values) are not
+    differentiated; keyword arguments are differentiated like positional ones.
+    ``prevent_cse`` and ``policy`` are accepted for compatibility (nothing is saved but the
+    inputs).
+
     >>> import funcgrad as fg, funcgrad.numpy as fnp
     >>> f = fg.checkpoint(lambda x: fnp.sin(fnp.sin(x)))
     >>> float(fg.grad(f)(0.0))
@@ -328,20 +333,33 @@ def checkpoint(fun: Callable, *, prevent_cse: bool = True, policy=None,
     """
     from funcgrad._src.autodiff import vjp
 
-    @custom_vjp
-    def remat(*args):
-        return fun(*args)
+    static_argnums = ((static_argnums,) if isinstance(static_argnums, int)
+                      else tuple(static_argnums))
 
-    def fwd(*args):
-        return fun(*args), args
+    def remat_f(*args, **kwargs):
+        n = len(args)
+        for i in static_argnums:
+            if not -n <= i < n:
+                raise ValueError(f"checkpoint: static_argnums {static_argnums} out of range "
+                                 f"for {n} positional arguments")
+        static = {i % n: args[i] for i in static_argnums}
+        dyn = tuple(a for i, a in enumerate(args) if i not in static)
 
-    def bwd(args, g):
-        _, pull = vjp(fun, *args)
-        return pull(g)
+        def run(dyn, kw):
+            it = iter(dyn)
+            return fun(*[static[i] if i in static else next(it) for i in range(n)], **kw)
 
-    remat.defvjp(fwd, bwd)
-    functools.update_wrapper(remat, fun)
-    return remat
+        remat = custom_vjp(run)
+
+        def bwd(res, g):
+            _, pull = vjp(run, *res)
+            return pull(g)
+
+        remat.defvjp(lambda dyn, kw: (run(dyn, kw), (dyn, kw)), bwd)
+        return remat(dyn, kwargs)
+
+    functools.update_wrapper(remat_f, fun)
+    return remat_f
 
 
 remat = checkpoint

@@ -34,6 +34,7 @@ from numpy import (  # noqa: F401  dtypes and constants, as in NumPy
     uint64,
 )
 
+from funcgrad._src.ops.at import at
 from funcgrad._src.ops.complex_ops import conj, conjugate, real
 from funcgrad._src.ops.creation import (
     arange,
@@ -119,6 +120,68 @@ from funcgrad._src.ops.elementwise import (
 )
 from funcgrad._src.ops.indexing import nonzero, take, take_along_axis
 from funcgrad._src.ops.linalg import dot, einsum, inner, matmul, outer, tensordot, vdot
+from funcgrad._src.ops.more_numpy import (
+    angle,
+    argsort,
+    around,
+    array_split,
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    average,
+    column_stack,
+    copysign,
+    count_nonzero,
+    cumprod,
+    cumsum,
+    deg2rad,
+    degrees,
+    diag,
+    diagflat,
+    diagonal,
+    dstack,
+    fliplr,
+    flipud,
+    float_power,
+    fmax,
+    fmin,
+    heaviside,
+    hsplit,
+    hypot,
+    imag,
+    kron,
+    logspace,
+    median,
+    meshgrid,
+    nan_to_num,
+    nanmax,
+    nanmean,
+    nanmin,
+    nansum,
+    pad,
+    percentile,
+    prod,
+    ptp,
+    quantile,
+    rad2deg,
+    radians,
+    repeat,
+    roll,
+    rot90,
+    round,
+    searchsorted,
+    select,
+    signbit,
+    sinc,
+    sort,
+    split,
+    tile,
+    trace,
+    tril,
+    triu,
+    unique,
+    vsplit,
+)
 from funcgrad._src.ops.reductions import (
     all,
     amax,
@@ -149,10 +212,7 @@ from funcgrad._src.ops.shape import (
     transpose,
     vstack,
 )
-
 from funcgrad._src.ops.special import logaddexp, logaddexp2
-
-round = rint  # noqa: A001
-around = rint
+from funcgrad.numpy import linalg  # fnp.linalg (np.linalg.* on traced values dispatch here)
 
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from funcgrad._src.core import Tracer
 from funcgrad._src.ops import (  # noqa: F401
+    at,
     complex_ops,
+    conv,
     creation,
     elementwise,
     indexing,
     linalg,
+    linalg_decomp,
     misc,
+    more_numpy,
     reductions,
     shape,
     special,
@@ -22,6 +26,13 @@ from funcgrad._src.ops import shape as _sh
 
 def _swap(f):
     return lambda self, other: f(other, self)
+
+
+def _round(x, ndigits):
+    if ndigits not in (None, 0):
+        raise NotImplementedError("round(traced value, ndigits) is not supported; use "
+                                  "fnp.round(x * 10 ** n) / 10 ** n")
+    return _ew.rint(x)
 
 
 def _install_methods() -> None:
@@ -54,7 +65,15 @@ def _install_methods() -> None:
     T.__and__ = _ew.logical_and
     T.__or__ = _ew.logical_or
     T.__xor__ = _ew.logical_xor
+    T.__rand__ = _swap(_ew.logical_and)
+    T.__ror__ = _swap(_ew.logical_or)
+    T.__rxor__ = _swap(_ew.logical_xor)
     T.__invert__ = _ew.logical_not
+    T.__divmod__ = lambda self, other: (_ew.floor_divide(self, other),
+                                        _ew.remainder(self, other))
+    T.__rdivmod__ = lambda self, other: (_ew.floor_divide(other, self),
+                                         _ew.remainder(other, self))
+    T.__round__ = lambda self, ndigits=None: _round(self, ndigits)
     T.__getitem__ = indexing.getitem
     T.T = property(lambda self: _sh.transpose(self))
     T.mT = property(lambda self: _sh.swapaxes(self, -1, -2))

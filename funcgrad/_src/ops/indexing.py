@@ -12,8 +12,6 @@ become integer arrays through ``nonzero`` (concrete masks only, as in JAX).
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from funcgrad._src import backend
@@ -220,29 +218,58 @@ def _gather_batch(axis_size, args, dims, *, idx):
             return out, 0
         bshape = np.broadcast_shapes(*[tuple(a.shape) for a in arrays])
         return out, len(bshape)
-    if adjacent and pos[0] == 0:
-        moved = [a if d is None else moveaxis_to_front(a, d) for a, d in zip(arrays, darr)]
-        nd = max(a.ndim - (d is not None) for a, d in zip(arrays, darr))
-        if dx is None:
-            return bind(gather_p, x, *moved, idx=idx), 0
+    if dx is not None:
         x = moveaxis_to_front(x, dx)
-        b = np.arange(axis_size).reshape((axis_size,) + (1,) * nd)
-        return bind(gather_p, x, b, *moved, idx=(ARR,) + idx), 0
-    warnings.warn("vmap: gather with batched indices in this position has no batching rule; "
-                  "falling back to a loop over the batch", stacklevel=2)
-    from funcgrad._src.ops.shape import stack
-
-    outs = []
-    for b in range(axis_size):
-        xb = x if dx is None else _take_b(x, dx, b)
-        ab = [a if d is None else _take_b(a, d, b) for a, d in zip(arrays, darr)]
-        outs.append(bind(gather_p, xb, *ab, idx=idx))
-    return stack(outs), 0
+    xshape = tuple(x.shape[1:]) if dx is not None else tuple(x.shape)
+    comps, template = _all_advanced(idx, arrays, darr, axis_size, xshape, dx is not None)
+    return bind(gather_p, x, *comps, idx=template), 0
 
 
-def _take_b(a, d, b):
-    return bind(slice_p, a, idx=tuple(("slice", 0, a.shape[k], 1) if k != d else b
-                                      for k in range(a.ndim)))
+def _all_advanced(idx, arrays, darr, axis_size, xshape, iota):
+    """Rewrite a per-example index with batched pieces as one index on the batched operand
+    (batch axis first when ``iota``) in which every entry is advanced: the batch becomes an
+    ``arange`` index, slices become ``arange`` indices, ``None`` an axis no index spans. The
+    pieces are shaped so that they broadcast to ``(axis_size,) + per-example result shape``
+    in NumPy's layout for the per-example index (the advanced block in place of the first
+    advanced entry when the advanced entries are adjacent, else first), so the result has
+    the batch axis first. Returns ``(index arrays, template)``."""
+    from funcgrad._src.ops.shape import reshape
+
+    pos, adjacent = _advanced_positions(idx)
+    shapes = [tuple(a.shape[:d]) + tuple(a.shape[d + 1:]) if d is not None else tuple(a.shape)
+              for a, d in zip(arrays, darr)]
+    nb = len(np.broadcast_shapes(*shapes)) if shapes else 0
+    n_basic = sum(1 for k, t in enumerate(idx) if k not in pos)
+    p = pos[0] if adjacent and pos else 0  # output axes before the advanced block
+    rank = n_basic + nb
+    comps = [np.arange(axis_size).reshape((axis_size,) + (1,) * rank)] if iota else []
+    template = [ARR] if iota else []
+    it = iter(zip(arrays, darr, shapes))
+    dim = j = 0
+    for k, t in enumerate(idx):
+        if k in pos and not isinstance(t, _Arr):  # an integer among advanced indices
+            template.append(t)
+            dim += 1
+            continue
+        if isinstance(t, _Arr):
+            a, d, s = next(it)
+            lead = axis_size if d is not None else 1
+            if d is not None:
+                a = moveaxis_to_front(a, d)
+            comps.append(reshape(a, (lead,) + (1,) * (p + nb - len(s)) + s +
+                                 (1,) * (rank - p - nb)))
+            template.append(ARR)
+            dim += 1
+            continue
+        q = j if j < p else j + nb  # this basic entry's output axis
+        j += 1
+        if t is None:
+            continue
+        r = np.arange(xshape[dim])[slice(t[1], t[2], t[3])]
+        comps.append(r.reshape((1,) * (1 + q) + (len(r),) + (1,) * (rank - q - 1)))
+        template.append(ARR)
+        dim += 1
+    return comps, tuple(template)
 
 
 def _gather_jvp(primals, tangents, *, idx):
@@ -282,29 +309,13 @@ def _scatter_add_batch(axis_size, args, dims, *, shape, idx):
         g = moveaxis_to_front(g, dg)
         new_idx = (("slice", 0, axis_size, 1),) + idx
         return bind(scatter_add_p, g, *arrays, shape=(axis_size,) + shape, idx=new_idx), 0
-    moved = [a if d is None else moveaxis_to_front(a, d) for a, d in zip(arrays, darr)]
-    nd = max(a.ndim - (d is not None) for a, d in zip(arrays, darr))
-    b = np.arange(axis_size).reshape((axis_size,) + (1,) * nd)
-    if adjacent and pos[0] == 0:
-        if dg is None:
-            from funcgrad._src.ops.shape import broadcast_to
+    from funcgrad._src.ops.shape import broadcast_to
 
-            gshape = tuple(g.shape)
-            g = broadcast_to(g, (axis_size,) + gshape)
-        else:
-            g = moveaxis_to_front(g, dg)
-        return bind(scatter_add_p, g, b, *moved, shape=(axis_size,) + shape,
-                    idx=(ARR,) + idx), 0
-    warnings.warn("vmap: scatter_add with batched indices in this position has no batching "
-                  "rule; falling back to a loop over the batch", stacklevel=2)
-    from funcgrad._src.ops.shape import stack
-
-    outs = []
-    for k in range(axis_size):
-        gb = g if dg is None else _take_b(g, dg, k)
-        ab = [a if d is None else _take_b(a, d, k) for a, d in zip(arrays, darr)]
-        outs.append(bind(scatter_add_p, gb, *ab, shape=shape, idx=idx))
-    return stack(outs), 0
+    comps, template = _all_advanced(idx, arrays, darr, axis_size, shape, True)
+    out_shape = np.broadcast_shapes(*[tuple(c.shape) for c in comps])
+    g = moveaxis_to_front(g, dg) if dg is not None else g
+    return bind(scatter_add_p, broadcast_to(g, out_shape), *comps,
+                shape=(axis_size,) + tuple(shape), idx=template), 0
 
 
 scatter_add_p = Primitive("scatter_add", _scatter_add_impl, vjp=_scatter_add_vjp,

@@ -207,12 +207,11 @@ def _arg_batch(prim):
     def rule(axis_size, args, dims, *, axis, keepdims):
         (x,), (d,) = args, dims
         x = moveaxis_to_front(x, d)
-        if axis is None:
-            x = reshape(x, (x.shape[0], -1))
-            ax = 1
-        else:
-            ax = axis + 1
-        return bind(prim, x, axis=ax, keepdims=keepdims), 0
+        if axis is None:  # over the flattened example; keepdims keeps all its axes as 1s
+            n, nd = x.shape[0], x.ndim - 1
+            out = bind(prim, reshape(x, (n, -1)), axis=1, keepdims=False)
+            return (reshape(out, (n,) + (1,) * nd) if keepdims else out), 0
+        return bind(prim, x, axis=axis + 1, keepdims=keepdims), 0
 
     return rule
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from funcgrad._src import backend
 from funcgrad._src.backend import xp_of
-from funcgrad._src.core import Primitive, bind
+from funcgrad._src.core import Primitive, Tracer, bind
 
 
 def moveaxis_to_front(x, d):
@@ -36,20 +36,33 @@ def elementwise_batch(prim: Primitive) -> Callable:
     def rule(axis_size, args, dims, **params):
         d0 = None
         same = True
+        outer = False  # an unbatched operand traced by an outer transform
         for a, d in zip(args, dims):
             if d is None:
                 if getattr(a, "ndim", 0) > 0:
                     same = False
+                if isinstance(a, Tracer):
+                    outer = True
             elif d0 is None:
                 d0 = d
             elif d != d0:
                 same = False
-        if same:
-            return bind(prim, *args, **params), d0
-        moved = [a if d is None else moveaxis_to_front(a, d) for a, d in zip(args, dims)]
-        return bind(prim, *moved, **params), 0
+        if not same:
+            args = [a if d is None else moveaxis_to_front(a, d) for a, d in zip(args, dims)]
+            d0 = 0
+        if outer:  # keep the invariant for the outer transform: no implicit broadcasting
+            shape = next(tuple(a.shape) for a, d in zip(args, dims) if d is not None)
+            args = [_broadcast_to(a, shape) if d is None and isinstance(a, Tracer) else a
+                    for a, d in zip(args, dims)]
+        return bind(prim, *args, **params), d0
 
     return rule
+
+
+def _broadcast_to(x, shape):
+    from funcgrad._src.ops.shape import broadcast_to
+
+    return broadcast_to(x, shape)
 
 
 def jvp_from_partials(prim: Primitive, partials) -> Callable:
