@@ -10,10 +10,10 @@ hand-written NumPy forward+backward and PyTorch (CPU), interleaved, one BLAS thr
 
 Each runs twice: with glibc's default malloc settings, then after
 ``mallopt(M_TRIM_THRESHOLD / M_MMAP_THRESHOLD)`` tells glibc to keep freed memory. By
-default glibc hands the heap's freed top back to the kernel after every step, so the next
-step's fresh arrays page-fault again (a few milliseconds per step for funcgrad eager, which
-keeps the whole forward pass alive on its tape, and for the hand-written NumPy code);
-PyTorch's caching allocator never does. The second run shows that share of the gap.
+default glibc hands large freed blocks back to the kernel, so the next step's fresh large
+arrays page-fault again; the hand-written NumPy baseline pays most for it (its im2col
+buffers are new every step, where funcgrad's convolutions reuse scratch buffers), and
+PyTorch's caching allocator never does. The second run shows that effect.
 
 Run: ``PYTHONPATH=. python -m benchmarks.bench_nn``.
 """

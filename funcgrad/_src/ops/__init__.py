@@ -90,8 +90,8 @@ def _install_methods() -> None:
     T.any = _red.any
     T.transpose = lambda self, *axes: _sh.transpose(
         self, axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else (axes or None))
-    T.reshape = lambda self, *shape, order="C": _sh.reshape(
-        self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape, order)
+    T.reshape = lambda self, *dims, order="C": _sh.reshape(
+        self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims, order)
     T.ravel = _sh.ravel
     T.flatten = _sh.ravel
     T.squeeze = _sh.squeeze
