@@ -20,8 +20,12 @@ import numpy as np
 
 
 def thread_settings() -> dict:
+    import sys
+
     info = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                                             "MKL_NUM_THREADS")}
+    if "torch" in sys.modules:
+        info["torch_threads"] = sys.modules["torch"].get_num_threads()
     try:
         from threadpoolctl import threadpool_info
 
@@ -33,7 +37,12 @@ def thread_settings() -> dict:
 
 
 def pin_blas(threads: int = 1):
-    """Limit BLAS to ``threads`` threads for the life of the returned context (or no-op)."""
+    """Limit BLAS (and PyTorch's intra-op pool, when imported) to ``threads`` threads for the
+    life of the returned context (or no-op)."""
+    import sys
+
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
     try:
         from threadpoolctl import threadpool_limits
 

@@ -28,15 +28,20 @@ from funcgrad._src.tree_util import tree_flatten, tree_map, tree_structure, tree
 
 
 class Node:
-    """One tape entry: ``ans = prim(*vals, **params)``; ``parents`` are ``(argnum, node)``."""
+    """One tape entry: ``val = prim(*vals, **params)``; ``parents`` are ``(argnum, node)``.
 
-    __slots__ = ("prim", "vals", "params", "ans", "parents", "idx", "out_index")
+    Single-output primitives need no separate node: their :class:`VJPTracer` *is* the tape
+    entry (one object per operation on the hot path). Nodes of this class stand for
+    multiple-result primitives and custom-VJP calls, whose outputs are projections.
+    """
 
-    def __init__(self, prim, vals, params, ans, parents, idx, out_index=-1) -> None:
+    __slots__ = ("prim", "vals", "params", "val", "parents", "idx", "out_index")
+
+    def __init__(self, prim, vals, params, val, parents, idx, out_index=-1) -> None:
         self.prim = prim
         self.vals = vals
         self.params = params
-        self.ans = ans
+        self.val = val
         self.parents = parents
         self.idx = idx
         # For an output projection of a multiple-result node: which output it is.
@@ -44,12 +49,23 @@ class Node:
 
 
 class VJPTracer(Tracer):
-    __slots__ = ("val", "node")
+    """A value on the tape, and its own tape entry (same fields as :class:`Node`)."""
 
-    def __init__(self, trace, val, node) -> None:
+    __slots__ = ("val", "prim", "vals", "params", "parents", "idx", "out_index")
+
+    def __init__(self, trace, val, prim, vals, params, parents, idx, out_index=-1) -> None:
         self._trace = trace
         self.val = val
-        self.node = node
+        self.prim = prim
+        self.vals = vals
+        self.params = params
+        self.parents = parents
+        self.idx = idx
+        self.out_index = out_index
+
+    @property
+    def node(self):
+        return self
 
     @property
     def aval(self):
@@ -73,9 +89,9 @@ class VJPTrace(Trace):
         self.tape: list[Node] = []
 
     def new_input(self, val) -> VJPTracer:
-        node = Node(None, None, None, val, (), len(self.tape))
-        self.tape.append(node)
-        return VJPTracer(self, val, node)
+        t = VJPTracer(self, val, None, None, None, (), len(self.tape))
+        self.tape.append(t)
+        return t
 
     def process_primitive(self, prim, args, params):
         vals = []
@@ -85,7 +101,7 @@ class VJPTrace(Trace):
         for a in args:
             if type(a) is VJPTracer and a._trace is self:
                 v = a.val
-                parents.append((i, a.node))
+                parents.append((i, a))
             else:
                 v = a
             vals.append(v)
@@ -102,16 +118,16 @@ class VJPTrace(Trace):
             return [self._project(node, k, a) for k, a in enumerate(ans)]
         if ans.dtype.kind not in "fc":
             return ans
-        node = Node(prim, vals, params, ans, parents, len(tape))
-        tape.append(node)
-        return VJPTracer(self, ans, node)
+        t = VJPTracer(self, ans, prim, vals, params, parents, len(tape))
+        tape.append(t)
+        return t
 
     def _project(self, node, k, a):
         if a.dtype.kind not in "fc":
             return a
-        proj = Node(None, None, None, a, ((k, node),), len(self.tape), out_index=k)
-        self.tape.append(proj)
-        return VJPTracer(self, a, proj)
+        t = VJPTracer(self, a, None, None, None, ((k, node),), len(self.tape), k)
+        self.tape.append(t)
+        return t
 
     def process_custom_vjp(self, call, args):
         return call._process_vjp(self, args)
@@ -165,11 +181,11 @@ def backward_pass(tape: list[Node], seeds: list[tuple[Node, Any]]) -> dict[int, 
             (k, parent), = node.parents  # an output of a multiple-result node
             slot = cts.get(parent.idx)
             if slot is None:
-                slot = cts[parent.idx] = [None] * len(parent.ans)
+                slot = cts[parent.idx] = [None] * len(parent.val)
             slot[k] = g if slot[k] is None else add_any(slot[k], g)
             continue
         if prim.multiple_results:
-            g = [_zeros_like(a) if c is None else c for c, a in zip(g, node.ans)]
+            g = [_zeros_like(a) if c is None else c for c, a in zip(g, node.val)]
         vjp = prim.vjp
         if vjp is None:
             raise NotImplementedError(f"reverse-mode differentiation of {prim.name} is not "
@@ -180,14 +196,14 @@ def backward_pass(tape: list[Node], seeds: list[tuple[Node, Any]]) -> dict[int, 
                 if rule is None:
                     raise NotImplementedError(
                         f"{prim.name}: argument {i} is not differentiable")
-                ct = rule(g, node.ans, *node.vals, **node.params)
+                ct = rule(g, node.val, *node.vals, **node.params)
                 if ct is not None:
                     j = parent.idx
                     prev = cts.get(j)
                     cts[j] = ct if prev is None else add_any(prev, ct)
         else:  # one rule for all arguments
             needs = tuple(i for i, _ in node.parents)
-            all_cts = vjp(g, node.ans, *node.vals, needs=needs, **node.params)
+            all_cts = vjp(g, node.val, *node.vals, needs=needs, **node.params)
             for i, parent in node.parents:
                 ct = all_cts[i]
                 if ct is not None:
@@ -361,6 +377,10 @@ def vjp_flat(fun: Callable, flat_primals: Sequence, in_tree, has_aux: bool, allo
             res.append(g)
         return res
 
+    # The tape and its tracers form reference cycles (tracer -> trace -> tape -> tracer);
+    # callers that pull back once release the tape right after, so the whole forward pass
+    # is freed by reference counting rather than waiting for the cyclic GC.
+    pullback.release = tape.clear
     return out_vals, out_tree, pullback, (aux if has_aux else None)
 
 
@@ -475,6 +495,7 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic:
         from funcgrad._src.ops.creation import ones_like
 
         grads = [to_output(g) for g in pullback([ones_like(out)])]
+        pullback.release()
         g = tree_unflatten(in_tree, grads)
         g = g[0] if isinstance(argnums, int) else g
         out = to_output(out)

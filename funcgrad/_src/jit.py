@@ -272,8 +272,12 @@ def _widen_scalar(a, e, xp):
     """NumPy ufuncs are ~2x slower with a Python scalar operand than with a same-shaped array
     on small inputs; replace the scalar by a constant array of the output's shape and dtype
     where that gives the same result (the output has the other operand's shape and dtype)."""
-    if not isinstance(a, Lit) or type(a.val) not in (int, float) or e.prim.jit_impl is None \
-            or len(e.ins) != 2 or len(e.outs) != 1:
+    if not isinstance(a, Lit) or e.prim.jit_impl is None or len(e.ins) != 2 or \
+            len(e.outs) != 1:
+        return a
+    if type(a.val) not in (int, float) and not (
+            getattr(a.val, "shape", None) == () and getattr(a.val, "dtype", None) is not None
+            and a.val.dtype == e.outs[0].aval.dtype):
         return a
     out = e.outs[0].aval
     other = e.ins[1] if e.ins[0] is a else e.ins[0]
@@ -283,7 +287,8 @@ def _widen_scalar(a, e, xp):
     size = int(np.prod(out.shape, dtype=np.int64))
     if size > _SMALL:
         return a
-    return Lit(xp.full(out.shape, a.val, out.dtype))
+    return Lit(xp.full(out.shape, a.val.item() if hasattr(a.val, "item") else a.val,
+                       out.dtype))
 
 
 def _cse_key(prim, ins, params):

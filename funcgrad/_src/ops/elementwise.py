@@ -20,6 +20,34 @@ from funcgrad._src.ops.rules import binary, unary
 
 _SCALARS = (int, float, complex, bool)
 _NO_PARAMS: dict = {}
+_SCALAR_ARRAYS: dict = {}
+_NUMPY_ONLY = backend._CUPY_TYPE is None
+
+
+def _scalar_array(v, dtype):
+    """A cached read-only 0-d array for Python scalar ``v`` next to an array of ``dtype``.
+
+    NumPy ufuncs take about twice as long with a Python-scalar operand as with a 0-d array;
+    the conversion gives the same result (NEP 50: the scalar takes the array's dtype) when
+    ``v`` is a float and the array floating, or ``v`` an int and the array numeric."""
+    kind = dtype.kind
+    tv = type(v)
+    if not ((tv is float and kind in "fc") or (tv is int and kind in "fciu")):
+        return v
+    key = (v, dtype)
+    a = _SCALAR_ARRAYS.get(key)
+    if a is None:
+        if len(_SCALAR_ARRAYS) > 4096:
+            _SCALAR_ARRAYS.clear()
+        try:
+            a = np.array(v, dtype)
+        except OverflowError:
+            return v
+        if a != v:  # e.g. an int too large for the dtype: keep NumPy's own handling
+            return v
+        a.flags.writeable = False
+        _SCALAR_ARRAYS[key] = a
+    return a
 
 
 def _operand(x):
@@ -354,8 +382,12 @@ def _mk_bin(prim, name, doc):
 
     def f(x1, x2, /):
         # Inlined hot paths (this is the eager dispatch); everything else goes to _binop.
-        t2 = type(x2)
-        if type(x1) is np.ndarray and (t2 is np.ndarray or t2 in _SCALARS):
+        t1, t2 = type(x1), type(x2)
+        if t1 is np.ndarray:
+            if t2 in _SCALARS:
+                x2 = _scalar_array(x2, x1.dtype)
+            elif t2 is not np.ndarray:
+                return _binop(prim, x1, x2)
             try:
                 out = impl(x1, x2)
             except ValueError:
@@ -364,6 +396,14 @@ def _mk_bin(prim, name, doc):
         if t2 in _SCALARS and isinstance(x1, Tracer):
             tr = x1._trace
             if tr.alive:
+                if _NUMPY_ONLY:
+                    x2 = _scalar_array(x2, x1.dtype)
+                return tr.process_primitive(prim, (x1, x2), _NO_PARAMS)
+        elif t1 in _SCALARS and isinstance(x2, Tracer):
+            tr = x2._trace
+            if tr.alive:
+                if _NUMPY_ONLY:
+                    x1 = _scalar_array(x1, x2.dtype)
                 return tr.process_primitive(prim, (x1, x2), _NO_PARAMS)
         return _binop(prim, x1, x2)
 
@@ -381,6 +421,10 @@ def _mk_un(prim, name, doc, example="0.5"):
         if type(x) is np.ndarray:
             out = impl(x)
             return out if type(out) is np.ndarray else as_array(out)
+        if isinstance(x, Tracer):
+            tr = x._trace
+            if tr.alive:
+                return tr.process_primitive(prim, (x,), _NO_PARAMS)
         return _unop(prim, x)
 
     f.__name__ = f.__qualname__ = name
