@@ -94,20 +94,52 @@ class VJPTrace(Trace):
         return t
 
     def process_primitive(self, prim, args, params):
-        vals = []
-        parents = []
-        lower = False  # any tracer of an outer transform among the arguments?
-        i = 0
-        for a in args:
+        n = len(args)
+        if n == 2:  # the common cases, unrolled: no per-argument loop or list building
+            a, b = args
             if type(a) is VJPTracer and a._trace is self:
-                v = a.val
-                parents.append((i, a))
+                va = a.val
+                if type(b) is VJPTracer and b._trace is self:
+                    vb = b.val
+                    parents = ((0, a), (1, b))
+                else:
+                    vb = b
+                    parents = ((0, a),)
             else:
-                v = a
-            vals.append(v)
-            if isinstance(v, Tracer):
-                lower = True
-            i += 1
+                va = a
+                if type(b) is VJPTracer and b._trace is self:
+                    vb = b.val
+                    parents = ((1, b),)
+                else:
+                    vb = b
+                    parents = ()
+            vals = (va, vb)
+            lower = isinstance(va, Tracer) or isinstance(vb, Tracer)
+        elif n == 1:
+            a = args[0]
+            if type(a) is VJPTracer and a._trace is self:
+                va = a.val
+                parents = ((0, a),)
+            else:
+                va = a
+                parents = ()
+            vals = (va,)
+            lower = isinstance(va, Tracer)
+        else:
+            vals = []
+            parents = []
+            lower = False  # any tracer of an outer transform among the arguments?
+            i = 0
+            for a in args:
+                if type(a) is VJPTracer and a._trace is self:
+                    v = a.val
+                    parents.append((i, a))
+                else:
+                    v = a
+                vals.append(v)
+                if isinstance(v, Tracer):
+                    lower = True
+                i += 1
         ans = bind(prim, *vals, **params) if lower else prim.impl(*vals, **params)
         if prim.nondiff:
             return ans
@@ -168,8 +200,9 @@ def backward_pass(tape: list[Node], seeds: list[tuple[Node, Any]]) -> dict[int, 
         cts[i] = g if i not in cts else add_any(cts[i], g)
         top = max(top, i)
     inputs: dict[int, Any] = {}
+    pop, get = cts.pop, cts.get
     for idx in range(top, -1, -1):
-        g = cts.pop(idx, None)
+        g = pop(idx, None)
         if g is None:
             continue
         node = tape[idx]
@@ -190,7 +223,7 @@ def backward_pass(tape: list[Node], seeds: list[tuple[Node, Any]]) -> dict[int, 
         if vjp is None:
             raise NotImplementedError(f"reverse-mode differentiation of {prim.name} is not "
                                       "implemented")
-        if isinstance(vjp, tuple):
+        if type(vjp) is tuple:
             for i, parent in node.parents:
                 rule = vjp[i]
                 if rule is None:
@@ -199,7 +232,7 @@ def backward_pass(tape: list[Node], seeds: list[tuple[Node, Any]]) -> dict[int, 
                 ct = rule(g, node.val, *node.vals, **node.params)
                 if ct is not None:
                     j = parent.idx
-                    prev = cts.get(j)
+                    prev = get(j)
                     cts[j] = ct if prev is None else add_any(prev, ct)
         else:  # one rule for all arguments
             needs = tuple(i for i, _ in node.parents)
