@@ -13,7 +13,7 @@ import numpy as np
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
-from funcgrad_nn import data, losses, optim
+from funcgrad_nn import data, losses, optim, training
 
 
 def init_params(key, sizes=(784, 400, 100, 10)):
@@ -32,7 +32,8 @@ def forward(params, x):
     return x @ params[-1]["weight"].T + params[-1]["bias"]
 
 
-def main(epochs: int = 20, batch_size: int = 128, root: str | None = None) -> float:
+def main(epochs: int = 20, batch_size: int = 128, root: str | None = None,
+         plot: str | None = None) -> float:
     (x_train, y_train), (x_test, y_test) = data.mnist(root=root)
     x_train = x_train.reshape(len(x_train), -1).astype(np.float32) / 255.0
     x_test = x_test.reshape(len(x_test), -1).astype(np.float32) / 255.0
@@ -53,15 +54,23 @@ def main(epochs: int = 20, batch_size: int = 128, root: str | None = None) -> fl
     params = init_params(k_init)
     opt_state = opt.init(params)
     start = time.perf_counter()
+    history: dict[str, list[float]] = {"train_loss": [], "test_accuracy": []}
     for epoch in range(epochs):
         key, k_epoch = fg.random.split(key)
-        losses_ = []
-        for xb, yb in data.batches(k_epoch, (x_train, y_train), batch_size):
+        mean_loss = training.RunningMean()
+        bar = training.progress(data.batches(k_epoch, (x_train, y_train), batch_size),
+                                total=-(-len(x_train) // batch_size), desc=f"epoch {epoch + 1}")
+        for xb, yb in bar:
             params, opt_state, loss = step(params, opt_state, xb, yb)
-            losses_.append(float(loss))
+            mean_loss = mean_loss.update(float(loss), len(xb))
+            training.set_metrics(bar, {"loss": mean_loss.value})
         acc = float(accuracy(params, x_test, y_test))
-        print(f"epoch {epoch + 1:2d}  loss {np.mean(losses_):.4f}  test accuracy {acc:.4f}  "
-              f"({time.perf_counter() - start:.0f} s)")
+        history["train_loss"].append(float(mean_loss.value))
+        history["test_accuracy"].append(acc)
+        print(f"epoch {epoch + 1:2d}  loss {float(mean_loss.value):.4f}  test accuracy "
+              f"{acc:.4f}  ({time.perf_counter() - start:.0f} s)")
+    if plot:
+        print("curves written to", training.plot_history(history, plot, title="MNIST MLP"))
     return acc
 
 
@@ -69,5 +78,6 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--root", default=None)
+    ap.add_argument("--plot", default=None, help="write learning curves to this PNG")
     a = ap.parse_args()
-    main(a.epochs, root=a.root)
+    main(a.epochs, root=a.root, plot=a.plot)

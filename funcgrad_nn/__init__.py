@@ -24,6 +24,7 @@ from funcgrad_nn import (
     modules,
     optim,
     state_dict,
+    training,
 )
 from funcgrad_nn.modules import *  # noqa: F403  Linear, Conv2d, ... as torch.nn
 from funcgrad_nn.modules import __all__ as _module_names
@@ -40,5 +41,6 @@ __all__ = [
     "optim",
     "state_dict",
     "to_state_dict",
+    "training",
     *_module_names,
 ]
