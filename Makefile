@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# PyTorch is an oracle for the tests (compared against where installed, skipped otherwise);
+# install it only where its CPU wheel is on local disk, never a multi-GB download.
+TORCH_WHEEL := $(wildcard /opt/wheels/torch-2.13.0+cpu-*.whl)
 
 .PHONY: demo test lint bench install clean
 
@@ -14,6 +17,9 @@ $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	# Optional oracles: tests compare against them where installed and skip otherwise.
 	-$(PY) -m pip install --quiet autograd
+ifneq ($(TORCH_WHEEL),)
+	-$(PY) -m pip install --quiet torch==2.13.0
+endif
 	touch $(STAMP)
 
 install: $(STAMP)
