@@ -30,6 +30,7 @@ from funcgrad._src.custom import custom_jvp
 from funcgrad._src.ops import elementwise as ew
 from funcgrad._src.ops import reductions as red
 from funcgrad._src.ops import shape as sh
+from funcgrad._src.ops.creation import as_inexact
 from funcgrad._src.ops.elementwise import logistic
 from funcgrad._src.ops.special import erf, logaddexp
 from funcgrad.scipy.special import log_softmax, logsumexp, softmax
@@ -69,12 +70,7 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _SQRT_HALF = math.sqrt(0.5)
 
 
-def _inexact(x):
-    if not isinstance(x, Tracer):
-        x = backend.canonicalize(x)
-    if x.dtype.kind not in "fc":
-        x = x.astype(backend.default_float())
-    return x
+_inexact = as_inexact
 
 
 # ---------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from funcgrad._src.custom import custom_jvp
 from funcgrad._src.ops import elementwise as ew
 from funcgrad._src.ops import reductions as red
 from funcgrad._src.ops import shape as sh
+from funcgrad._src.ops.creation import as_inexact
 from funcgrad._src.ops.indexing import take, take_along_axis
 from funcgrad._src.ops.special import logaddexp, xlogy
 from funcgrad.scipy.special import log_softmax
@@ -63,12 +64,7 @@ def _shape(x) -> tuple[int, ...]:
     return tuple(x.shape)
 
 
-def _inexact(x):
-    if not isinstance(x, Tracer):
-        x = backend.canonicalize(x)
-    if x.dtype.kind not in "fc":
-        x = x.astype(backend.default_float())
-    return x
+_inexact = as_inexact
 
 
 def _float_like(x, ref):

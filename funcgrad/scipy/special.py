@@ -24,6 +24,7 @@ from funcgrad._src.core import Tracer
 from funcgrad._src.ops import elementwise as ew
 from funcgrad._src.ops import reductions as red
 from funcgrad._src.ops import shape as sh
+from funcgrad._src.ops.creation import as_inexact
 from funcgrad._src.ops.elementwise import logistic
 from funcgrad._src.ops.special import (
     digamma,
@@ -64,13 +65,7 @@ __all__ = [
 _SQRT_HALF = math.sqrt(0.5)
 
 
-def _inexact(x):
-    """``x`` as an array (or tracer) of a float dtype: integers become the default float."""
-    if not isinstance(x, Tracer):
-        x = backend.canonicalize(x)
-    if x.dtype.kind not in "fc":
-        x = x.astype(backend.default_float())
-    return x
+_inexact = as_inexact
 
 
 def _shift(x, axis):

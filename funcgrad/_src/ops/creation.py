@@ -269,3 +269,18 @@ def size(a, axis=None) -> int:
     """
     s = shape(a)
     return int(np.prod(s, dtype=np.int64)) if axis is None else s[axis]
+
+
+def as_inexact(x):
+    """``x`` as an array (or traced value) of a floating or complex dtype: integers and
+    bools become the default float type (the inputs of special functions, activations and
+    losses).
+
+    >>> as_inexact(3).dtype
+    dtype('float32')
+    """
+    if not isinstance(x, Tracer):
+        x = backend.canonicalize(x)
+    if x.dtype.kind not in "fc":
+        x = x.astype(backend.default_float())
+    return x

@@ -56,14 +56,7 @@ def _sc(name: str):
     return impl
 
 
-def _float_operand(x):
-    """Integer and bool inputs of special functions compute in the default float type."""
-    if not isinstance(x, Tracer):
-        x = backend.canonicalize(x)
-    if x.dtype.kind not in "fc":
-        x = x.astype(backend.default_float())
-    return x
-
+from funcgrad._src.ops.creation import as_inexact as _float_operand  # noqa: E402
 
 # ---------------------------------------------------------------------------------------
 # logaddexp, logaddexp2
