@@ -3,6 +3,18 @@
 ``check_grads`` compares forward mode, reverse mode and central finite differences,
 recursively to the requested order, as JAX's ``jax.test_util.check_grads``.
 
+Complex values. A JVP is an R-linear map ``J`` (complex arrays seen as real vector spaces)
+and funcgrad's VJP is, as JAX's, its *transpose* under the real bilinear pairing
+
+    <u, v> = Re(sum(u * v)) = sum(Re u Re v - Im u Im v)        (no conjugation)
+
+a nondegenerate symmetric R-bilinear form, the ordinary dot product on real arrays. So
+the checks use ``<ct, J t> = <J^T ct, t>`` with this pairing: for holomorphic ``f``
+(``J t = f'(z) t``) it holds with ``J^T ct = f'(z) ct``. (Under the Euclidean pairing
+``Re(sum(conj(u) * v))`` the transpose would be the adjoint ``conj(f'(z)) ct``: PyTorch's
+convention.) Complex inputs are perturbed along their real and imaginary parts separately,
+so a rule that assumed holomorphy where the function is not (``abs``, ``conj``) fails.
+
 >>> import funcgrad.numpy as fnp
 >>> from funcgrad.testing import check_grads
 >>> check_grads(fnp.sin, (fnp.array([0.3, 1.2], dtype="float64"),), order=2)
@@ -22,7 +34,8 @@ __all__ = ["check_grads", "check_jvp", "check_vjp", "numerical_jvp", "strategies
 
 _DEFAULT_TOL = {np.dtype(np.float32): 2e-2, np.dtype(np.float64): 1e-5,
                 np.dtype(np.complex64): 2e-2, np.dtype(np.complex128): 1e-5}
-_DEFAULT_EPS = {np.dtype(np.float32): 1e-2, np.dtype(np.float64): 1e-5}
+_DEFAULT_EPS = {np.dtype(np.float32): 1e-2, np.dtype(np.float64): 1e-5,
+                np.dtype(np.complex64): 1e-2, np.dtype(np.complex128): 1e-5}
 
 
 def _tol(dtype, given):
@@ -38,9 +51,24 @@ def _rand_like(rng, x):
 
 
 def _inner(xs, ys):
-    return sum(float(np.real(np.vdot(np.asarray(x, np.complex128).ravel(),
-                                     np.asarray(y, np.complex128).ravel())))
+    """``sum Re(x * y)`` over leaves: the pairing that makes VJPs the transposes of JVPs."""
+    return sum(float(np.real(np.dot(np.asarray(x, np.complex128).ravel(),
+                                    np.asarray(y, np.complex128).ravel())))
                for x, y in zip(xs, ys))
+
+
+def _directions(rng, flat):
+    """Tangent directions for inputs ``flat``: one random direction for real inputs; for
+    complex inputs, random perturbations of the real parts, then of the imaginary parts
+    (real inputs move with the real parts)."""
+    ts = [_rand_like(rng, x) for x in flat]
+    if not any(np.asarray(x).dtype.kind == "c" for x in flat):
+        return [("", ts)]
+    ts = [np.asarray(t) for t in ts]
+    re = [np.asarray(t.real, t.dtype) if t.dtype.kind == "c" else t for t in ts]
+    im = [np.asarray(1j * t.imag, t.dtype) if t.dtype.kind == "c" else np.zeros_like(t)
+          for t in ts]
+    return [(" along real parts", re), (" along imaginary parts", im)]
 
 
 def _assert_close(name, a, b, atol, rtol):
@@ -69,18 +97,21 @@ def check_jvp(f, primals, *, atol=None, rtol=None, eps=None, rng=None):
     flat, tree = tree_flatten(tuple(primals))
     dt = flat[0].dtype if flat else np.dtype(np.float64)
     eps = eps or _DEFAULT_EPS.get(np.dtype(dt), 1e-5)
-    tangents = tree_unflatten(tree, [_rand_like(rng, x) for x in flat])
-    _, t_out = jvp(f, tuple(primals), tuple(tangents))
-    num = numerical_jvp(f, primals, tangents, eps)
-    t_flat = tree_flatten(t_out)[0]
     tol = _tol(dt, atol)
-    for k, (a, b) in enumerate(zip(t_flat, num)):
-        _assert_close(f"JVP vs finite differences (output {k})", a, b, tol, _tol(dt, rtol))
+    for where, ts in _directions(rng, flat):
+        tangents = tree_unflatten(tree, ts)
+        _, t_out = jvp(f, tuple(primals), tuple(tangents))
+        num = numerical_jvp(f, primals, tangents, eps)
+        t_flat = tree_flatten(t_out)[0]
+        for k, (a, b) in enumerate(zip(t_flat, num)):
+            _assert_close(f"JVP vs finite differences{where} (output {k})", a, b, tol,
+                          _tol(dt, rtol))
 
 
 def check_vjp(f, primals, *, atol=None, rtol=None, eps=None, rng=None):
     """Check ``vjp(f)`` against ``jvp(f)`` through the identity <ct, J t> = <J^T ct, t>,
-    and against central differences."""
+    and against central differences; ``<u, v> = Re(sum(u * v))`` (see the module
+    docstring), complex inputs perturbed along their real and imaginary parts."""
     rng = rng or np.random.default_rng(1)
     flat, tree = tree_flatten(tuple(primals))
     dt = flat[0].dtype if flat else np.dtype(np.float64)
@@ -89,20 +120,20 @@ def check_vjp(f, primals, *, atol=None, rtol=None, eps=None, rng=None):
     out_flat, out_tree = tree_flatten(out)
     cts = [_rand_like(rng, o) for o in out_flat]
     ct_in = tree_flatten(f_vjp(tree_unflatten(out_tree, cts)))[0]
-    tangents = [_rand_like(rng, x) for x in flat]
-    num = numerical_jvp(f, primals, tree_unflatten(tree, tangents), eps)
-    lhs = _inner(cts, num)
-    rhs = _inner(ct_in, tangents)
     tol = _tol(dt, atol)
-    scale = max(1.0, abs(lhs), abs(rhs))
-    if not abs(lhs - rhs) <= tol * scale + _tol(dt, rtol) * scale:
-        raise AssertionError(f"VJP vs finite differences: <ct, J t> = {lhs} but "
-                             f"<J^T ct, t> = {rhs} (tol {tol})")
-    _, t_out = jvp(f, tuple(primals), tuple(tree_unflatten(tree, tangents)))
-    lhs2 = _inner(cts, tree_flatten(t_out)[0])
-    if not abs(lhs2 - rhs) <= tol * max(1.0, abs(lhs2), abs(rhs)):
-        raise AssertionError(f"VJP vs JVP: <ct, J t> = {lhs2} (forward mode) but "
-                             f"<J^T ct, t> = {rhs} (reverse mode)")
+    for where, tangents in _directions(rng, flat):
+        num = numerical_jvp(f, primals, tree_unflatten(tree, tangents), eps)
+        lhs = _inner(cts, num)
+        rhs = _inner(ct_in, tangents)
+        scale = max(1.0, abs(lhs), abs(rhs))
+        if not abs(lhs - rhs) <= tol * scale + _tol(dt, rtol) * scale:
+            raise AssertionError(f"VJP vs finite differences{where}: <ct, J t> = {lhs} but "
+                                 f"<J^T ct, t> = {rhs} (tol {tol})")
+        _, t_out = jvp(f, tuple(primals), tuple(tree_unflatten(tree, tangents)))
+        lhs2 = _inner(cts, tree_flatten(t_out)[0])
+        if not abs(lhs2 - rhs) <= tol * max(1.0, abs(lhs2), abs(rhs)):
+            raise AssertionError(f"VJP vs JVP{where}: <ct, J t> = {lhs2} (forward mode) but "
+                                 f"<J^T ct, t> = {rhs} (reverse mode)")
 
 
 def check_grads(f: Callable, args: Sequence, order: int, modes=("fwd", "rev"), atol=None,

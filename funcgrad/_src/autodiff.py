@@ -360,6 +360,38 @@ def _check_dtype(x, name: str, allow_int: bool, holomorphic: bool = False):
             "or set allow_int to True.")
 
 
+def _check_output_dtype(out, name: str, holomorphic: bool):
+    """JAX's output checks for ``grad`` and ``jacrev``: complex outputs need
+    ``holomorphic=True`` (and ``holomorphic=True`` needs them)."""
+    dt = out.dtype
+    if holomorphic:
+        if dt.kind != "c":
+            raise TypeError(f"{name} with holomorphic=True requires outputs with complex dtype, "
+                            f"but got {dt.name}.")
+    elif dt.kind == "c":
+        raise TypeError(f"{name} requires real-valued outputs (output dtype that is a sub-dtype "
+                        f"of np.floating), but got {dt.name}. For holomorphic differentiation, "
+                        "pass holomorphic=True. For differentiation of non-holomorphic functions "
+                        "involving complex outputs, use vjp directly.")
+    elif dt.kind != "f":
+        raise TypeError(f"{name} requires real-valued outputs (output dtype that is a sub-dtype "
+                        f"of np.floating), but got {dt.name}. For differentiation of functions "
+                        "with integer outputs, use vjp directly.")
+
+
+def _check_jacfwd_input(x, holomorphic: bool):
+    dt = x.dtype
+    if holomorphic:
+        if dt.kind != "c":
+            raise TypeError("jacfwd with holomorphic=True requires inputs with complex dtype, "
+                            f"but got {dt.name}.")
+    elif dt.kind != "f":
+        raise TypeError(f"jacfwd requires real-valued inputs (input dtype that is a sub-dtype of "
+                        f"np.floating), but got {dt.name}. For holomorphic differentiation, pass "
+                        "holomorphic=True. For differentiation of non-holomorphic functions "
+                        "involving complex inputs or integer inputs, use jvp directly.")
+
+
 def _int_zero_grad(x):
     return np.zeros(np.shape(x), dtype=backend.float0)
 
@@ -480,15 +512,24 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic:
         fun: function whose output (first output with ``has_aux``) is a real scalar.
         argnums: int or tuple of ints, the positional arguments to differentiate.
         has_aux: ``fun`` returns ``(value, aux)``.
-        holomorphic: ``fun`` is holomorphic; inputs and output are complex.
+        holomorphic: ``fun`` is holomorphic; inputs and output are complex, and the
+            gradient is the complex derivative ``f'(z)``. (As JAX's, this only lifts the
+            complex-output check: for a non-holomorphic ``fun`` the result is the VJP at
+            cotangent 1, the gradient of ``real(fun(z))``.)
         allow_int: allow integer inputs (their gradient is a float0 zero array).
+
+    Complex inputs follow JAX's convention (see :mod:`funcgrad._src.ops.complex_ops`): for
+    real-valued ``fun`` of ``z = x + iy`` the gradient is ``df/dx - 1j df/dy``, e.g.
+    ``grad(lambda z: abs(z) ** 2)(z) == 2 * conj(z)``; step along its conjugate to descend.
+    PyTorch's ``z.grad`` is the conjugate of this.
 
     Returns:
         A function returning ``(value, grad)`` or ``((value, aux), grad)``; ``grad`` has the
         structure of the selected argument (a tuple of them when ``argnums`` is a tuple).
 
     Raises:
-        TypeError: non-scalar or complex output, integer inputs, bad ``argnums``.
+        TypeError: non-scalar output, complex output without ``holomorphic=True`` (or real
+            output or input with it), integer inputs, bad ``argnums``.
 
     >>> import funcgrad as fg, funcgrad.numpy as fnp
     >>> fg.value_and_grad(lambda x: fnp.sum(x ** 2))(fnp.array([1.0, 2.0]))
@@ -518,13 +559,7 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic:
         if out.shape != ():
             raise TypeError("Gradient only defined for scalar-output functions. Output had "
                             f"shape: {tuple(out.shape)}.")
-        if out.dtype.kind == "c" and not holomorphic:
-            raise TypeError(f"{name} requires real-valued outputs (output dtype that is a "
-                            f"sub-dtype of np.floating), but got {out.dtype.name}. For holomorphic "
-                            "differentiation, pass holomorphic=True.")
-        if out.dtype.kind not in "fc":
-            raise TypeError(f"{name} requires real-valued outputs (output dtype that is a "
-                            f"sub-dtype of np.floating), but got {out.dtype.name}.")
+        _check_output_dtype(out, name, holomorphic)
         from funcgrad._src.ops.creation import ones_like
 
         grads = [to_output(g) for g in pullback([ones_like(out)])]
@@ -727,6 +762,10 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
     ``vmap``. The result has shape ``out.shape + in.shape`` (pytrees: output structure of
     input structures).
 
+    As JAX's: complex outputs need ``holomorphic=True`` (then inputs and outputs are complex
+    and the entries are complex derivatives); real outputs of complex inputs give rows of
+    ``grad``'s convention.
+
     >>> import funcgrad as fg, funcgrad.numpy as fnp
     >>> fg.jacrev(lambda x: x ** 2)(fnp.array([1.0, 2.0]))
     array([[2., 0.],
@@ -748,6 +787,8 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
             return fun(*full)
 
         out_vals, out_tree, pullback, aux = vjp_flat(f_dyn, flat, in_tree, has_aux)
+        for o in out_vals:
+            _check_output_dtype(o, "jacrev", holomorphic)
         basis, sizes = _std_basis(out_vals)
         rows = vmap(lambda *cts: tuple(pullback(list(cts))))(*basis)
         # rows[j]: (total_out, *in_j.shape); split total_out per output leaf
@@ -774,6 +815,9 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
     """Jacobian of ``fun`` by forward mode: one JVP per input element, vectorised with
     ``vmap``. Same layout as :func:`jacrev`.
 
+    As JAX's: complex inputs need ``holomorphic=True`` (then the outputs must be complex
+    too); real inputs may have complex outputs (the columns are directional derivatives).
+
     >>> import funcgrad as fg, funcgrad.numpy as fnp
     >>> fg.jacfwd(lambda x: fnp.sin(x))(fnp.zeros(2))
     array([[1., 0.],
@@ -786,7 +830,7 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
         dyn = tuple(args[i] for i in nums)
         flat, in_tree = _prep_args(dyn)
         for x in flat:
-            _check_dtype(x, "jacfwd", False, holomorphic)
+            _check_jacfwd_input(x, holomorphic)
 
         def f_dyn(*d):
             full = list(args)
@@ -804,6 +848,11 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
 
         outs_t, outs_p, aux = vmap(push, out_axes=(-1, None, None))(*basis)
         out_tree = box["tree"]
+        if holomorphic:
+            for p in outs_p:
+                if p.dtype.kind != "c":
+                    raise TypeError("jacfwd with holomorphic=True requires outputs with complex "
+                                    f"dtype, but got {p.dtype.name}.")
         per_out = []
         for t, p in zip(outs_t, outs_p):
             blocks = _split_jac(t, sizes, [x.shape for x in flat], False, p.shape)

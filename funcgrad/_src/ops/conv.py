@@ -525,6 +525,8 @@ def _pool_batch(prim_ref):
 
 max_pool_p = Primitive("max_pool", _max_pool_impl)
 max_pool_grad_p = Primitive("max_pool_grad", _max_pool_grad_impl)
+# new arrays, never scratch buffers: jit may reuse their buffers
+conv_general_p.fresh_result = max_pool_grad_p.fresh_result = True
 max_pool_gather_p = Primitive("max_pool_gather", _max_pool_gather_impl)
 max_pool_p.vjp = (lambda g, y, x, **p: max_pool_grad_p.bind(g, x, y, **p),)
 max_pool_p.jvp = _max_pool_jvp

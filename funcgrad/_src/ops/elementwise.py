@@ -7,6 +7,8 @@ explicitly (see :func:`_broadcast_operands`), so rules never un-broadcast.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from funcgrad._src import backend
@@ -19,6 +21,7 @@ from funcgrad._src.ops.rules import binary, unary
 # ---------------------------------------------------------------------------------------
 
 _SCALARS = (int, float, complex, bool)
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
 _NO_PARAMS: dict = {}
 _SCALAR_ARRAYS: dict = {}
 _NUMPY_ONLY = backend._CUPY_TYPE is None
@@ -243,15 +246,18 @@ sinh_p = unary("sinh", "sinh", lambda ans, x: cosh(x))
 cosh_p = unary("cosh", "cosh", lambda ans, x: sinh(x))
 tanh_p = unary("tanh", "tanh", lambda ans, x: subtract(1, square(ans)))
 arcsinh_p = unary("arcsinh", "arcsinh", lambda ans, x: reciprocal(sqrt(add(square(x), 1))))
+# NOTE: 1 / (sqrt(x - 1) sqrt(x + 1)), not 1 / sqrt(x**2 - 1): the same for real x > 1, but
+# only the former is the derivative of the principal branch for complex x with Re x < 0.
 arccosh_p = unary("arccosh", "arccosh",
-                  lambda ans, x: reciprocal(sqrt(subtract(square(x), 1))))
+                  lambda ans, x: reciprocal(multiply(sqrt(subtract(x, 1)), sqrt(add(x, 1)))))
 arctanh_p = unary("arctanh", "arctanh", lambda ans, x: reciprocal(subtract(1, square(x))))
 exp_p = unary("exp", "exp", lambda ans, x: ans)
-exp2_p = unary("exp2", "exp2", lambda ans, x: multiply(ans, np.log(2.0)))
+# NOTE: Python-float constants, so the derivative keeps float32/complex64 (NEP 50).
+exp2_p = unary("exp2", "exp2", lambda ans, x: multiply(ans, _LN2))
 expm1_p = unary("expm1", "expm1", lambda ans, x: add(ans, 1))
 log_p = unary("log", "log", lambda ans, x: reciprocal(x))
-log2_p = unary("log2", "log2", lambda ans, x: reciprocal(multiply(x, np.log(2.0))))
-log10_p = unary("log10", "log10", lambda ans, x: reciprocal(multiply(x, np.log(10.0))))
+log2_p = unary("log2", "log2", lambda ans, x: reciprocal(multiply(x, _LN2)))
+log10_p = unary("log10", "log10", lambda ans, x: reciprocal(multiply(x, _LN10)))
 log1p_p = unary("log1p", "log1p", lambda ans, x: reciprocal(add(x, 1)))
 sqrt_p = unary("sqrt", "sqrt", lambda ans, x: divide(0.5, ans))
 cbrt_p = unary("cbrt", "cbrt", lambda ans, x: divide(1.0 / 3.0, square(ans)))
@@ -259,6 +265,35 @@ square_p = unary("square", "square", lambda ans, x: multiply(x, 2))
 reciprocal_p = unary("reciprocal", lambda x: 1 / x, lambda ans, x: negative(square(ans)))
 # NOTE: |x| has subgradient 0 at 0 (sign(0) == 0), as JAX.
 abs_p = unary("abs", "abs", lambda ans, x: sign(x))
+
+
+# |z| of complex z is not holomorphic: d|z| = Re(conj(z) dz) / |z| (0 at z == 0, as JAX), a
+# real tangent; the transpose (JAX's convention, no conjugation of the cotangent) is
+# g -> g conj(z) / |z|. Real x keeps the one-multiply rule g sign(x).
+def _abs_dir(ans, x):
+    from funcgrad._src.ops.complex_ops import conj
+
+    return divide(conj(x), where(equal(ans, 0), 1, ans))
+
+
+def _abs_vjp(g, ans, x):
+    if x.dtype.kind != "c":
+        return multiply(g, sign(x))
+    from funcgrad._src.ops.complex_ops import real_cotangent
+
+    return multiply(real_cotangent(g), _abs_dir(ans, x))
+
+
+def _abs_tangent(t, ans, x):
+    if x.dtype.kind != "c":
+        return multiply(t, sign(x))
+    from funcgrad._src.ops.complex_ops import real
+
+    return real(multiply(t, _abs_dir(ans, x)))
+
+
+abs_p.vjp = (_abs_vjp,)
+abs_p.jvp = jvp_from_partials(abs_p, (_abs_tangent,))
 
 
 def _logistic_impl(x):
@@ -287,6 +322,8 @@ def _relu_d(g, ans, x):
 relu_p = Primitive("relu", _relu_impl, vjp=(_relu_d,))
 relu_p.jvp = jvp_from_partials(relu_p, (_relu_d,))
 relu_p.batch = elementwise_batch(relu_p)
+relu_p.fresh_result = True  # for jit's buffer reuse: a new array, and a form with `out`
+relu_p.jit_into = lambda xp: lambda x, out: xp.maximum(x, 0, out=out)
 
 # Non-differentiable (integer-valued or piecewise constant) ops: zero gradient.
 sign_p = unary("sign", "sign", None)

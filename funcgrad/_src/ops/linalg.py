@@ -82,6 +82,7 @@ def _matmul_batch(axis_size, args, dims):
 
 matmul_p = Primitive("matmul", _matmul_impl, vjp=(_matmul_dx, _matmul_dy), jvp=_matmul_jvp,
                      batch=_matmul_batch)
+matmul_p.fresh_result = True  # jit may reuse its result's buffer
 
 
 def matmul(x1, x2, /):

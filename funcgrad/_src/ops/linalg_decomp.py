@@ -15,7 +15,11 @@ LAPACK do); their derivatives are those of the function of the *symmetrised* inp
 eigenvectors and singular vectors need distinct eigen/singular values; where values
 coincide the ill-defined terms are set to 0 rather than producing inf or NaN (so
 ``eigvalsh`` and ``svd(..., compute_uv=False)`` have finite gradients everywhere).
-Decomposition gradients are implemented for real inputs; complex inputs evaluate but raise
+``inv``, ``solve``, ``det`` and ``slogdet`` (and the composites built on them and on
+``matmul``) are differentiable for complex inputs too, with JAX's convention (VJPs are
+transposes, not adjoints: ``grad`` of ``real(det(A))`` is ``det(A) inv(A)^T``, no
+conjugation; see :mod:`funcgrad._src.ops.complex_ops`). The other decompositions'
+gradients are implemented for real inputs; complex inputs evaluate but raise
 ``NotImplementedError`` when differentiated.
 
 Everything else (``norm``, ``matrix_power``, ``lstsq``, ``multi_dot``, ``eigvalsh``,
@@ -35,7 +39,7 @@ from funcgrad._src.backend import xp_of
 from funcgrad._src.core import ConcretizationTypeError, Primitive, Tracer, bind, concrete_value
 from funcgrad._src.ops import elementwise as ew
 from funcgrad._src.ops import misc
-from funcgrad._src.ops.complex_ops import conj, real
+from funcgrad._src.ops.complex_ops import conj, real, real_cotangent
 from funcgrad._src.ops.linalg import matmul
 from funcgrad._src.ops.reductions import max as _max
 from funcgrad._src.ops.reductions import min as _min
@@ -223,7 +227,7 @@ def _det_impl(x):
 
 
 def _det_vjp(g, ans, x):
-    _real_only("det", x)
+    # holomorphic: d det = det tr(A^-1 dA); the transpose (no conjugation) g det A^-T
     return ew.multiply(_scalar_to_mat(ew.multiply(g, ans)), _T(bind(inv_p, x)))
 
 
@@ -232,7 +236,6 @@ def _det_jvp(primals, tangents):
     ans = bind(det_p, x)
     if t is None:
         return ans, None
-    _real_only("det", x)
     return ans, ew.multiply(ans, _tr(bind(solve_p, x, t)))
 
 
@@ -263,9 +266,21 @@ def _slogdet_impl(x):
     return np.asarray(s), np.asarray(l)
 
 
+def _imag(x):
+    from funcgrad._src.ops.more_numpy import imag
+
+    return imag(x)
+
+
+# With T = tr(A^-1 dA): d logabsdet = Re(T); for complex A, sign = det / |det| moves too,
+# d sign = 1j Im(T) sign (for real A it is piecewise constant). The VJP is the transpose
+# (JAX's convention, no conjugation): (Re(g_logdet) + 1j Im(g_sign sign)) A^-T.
 def _slogdet_vjp(g, ans, x):
-    _real_only("slogdet", x)
-    return ew.multiply(_scalar_to_mat(g[1]), _T(bind(inv_p, x)))
+    gs, gl = g
+    c = real_cotangent(gl)
+    if x.dtype.kind == "c":
+        c = ew.add(c, ew.multiply(_imag(ew.multiply(gs, ans[0])), 1j))
+    return ew.multiply(_scalar_to_mat(c), _T(bind(inv_p, x)))
 
 
 def _slogdet_jvp(primals, tangents):
@@ -273,8 +288,10 @@ def _slogdet_jvp(primals, tangents):
     sign, logdet = bind(slogdet_p, x)
     if t is None:
         return (sign, logdet), (None, None)
-    _real_only("slogdet", x)
-    return (sign, logdet), (None, _tr(bind(solve_p, x, t)))
+    tr = _tr(bind(solve_p, x, t))
+    if x.dtype.kind != "c":
+        return (sign, logdet), (None, tr)
+    return (sign, logdet), (ew.multiply(ew.multiply(_imag(tr), 1j), sign), real(tr))
 
 
 slogdet_p = Primitive("slogdet", _slogdet_impl, vjp=(_slogdet_vjp,), jvp=_slogdet_jvp,
@@ -284,7 +301,8 @@ slogdet_p.batch = _front_batch(slogdet_p)
 
 def slogdet(a):
     """Sign and ``log|det|`` (``numpy.linalg.slogdet``), a named tuple ``(sign,
-    logabsdet)``; ``logabsdet`` is differentiable, ``sign`` is not.
+    logabsdet)``; ``logabsdet`` is differentiable, and ``sign`` for complex input
+    (``det / |det|``; for real input it is piecewise constant: zero derivative).
 
     >>> import funcgrad.numpy as fnp
     >>> fnp.linalg.slogdet(fnp.array([[-2.0, 0.0], [0.0, 1.0]])).sign
@@ -883,9 +901,9 @@ def lstsq(a, b, rcond=None):
         except ConcretizationTypeError:
             r = None
         if r is not None and r < n:
-            resid = np.zeros((0,), a.dtype)
+            resid = np.zeros((0,), np.finfo(a.dtype).dtype)
     else:
-        resid = np.zeros((0,), a.dtype)
+        resid = np.zeros((0,), np.finfo(a.dtype).dtype)
     return x, resid, rank, s
 
 

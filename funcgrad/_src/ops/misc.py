@@ -18,7 +18,9 @@ def _convert_impl(x, *, dtype):
 def _convert_d(g, ans, x, *, dtype):
     if x.dtype.kind not in "fc":
         return None
-    if x.dtype.kind == "f" and g.dtype.kind == "c":
+    if g.dtype.kind == "c" and (x.dtype.kind == "f" or np.dtype(dtype).kind != "c"):
+        # the transpose of R -> C is Re; a complex cotangent of a real output (complex ->
+        # real casts keep the real part, as NumPy) is meaningful only in its real part
         from funcgrad._src.ops.complex_ops import real
 
         g = real(g)

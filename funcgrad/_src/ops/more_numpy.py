@@ -27,7 +27,7 @@ from funcgrad._src.backend import xp_of
 from funcgrad._src.core import ConcretizationTypeError, Primitive, Tracer, bind, concrete_value
 from funcgrad._src.ops import elementwise as ew
 from funcgrad._src.ops import misc
-from funcgrad._src.ops.complex_ops import real
+from funcgrad._src.ops.complex_ops import real, real_cotangent
 from funcgrad._src.ops.elementwise import _binop, _unop
 from funcgrad._src.ops.indexing import ARR, getitem, scatter_add, take, take_along_axis
 from funcgrad._src.ops.reductions import (
@@ -252,7 +252,8 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
 imag_p = Primitive("imag", lambda x: xp_of(x).imag(x), jit_impl=lambda xp: xp.imag)
 # JAX's convention (cotangents are not conjugated): the transpose of Im is t -> -i t.
 # (g is cast to complex first, so a second reverse pass takes the real part back.)
-imag_p.vjp = (lambda g, ans, x: ew.multiply(misc.convert_element_type(g, x.dtype), -1j),)
+imag_p.vjp = (lambda g, ans, x: ew.multiply(
+    misc.convert_element_type(real_cotangent(g), x.dtype), -1j),)
 imag_p.jvp = linear_jvp(imag_p)
 imag_p.batch = elementwise_batch(imag_p)
 

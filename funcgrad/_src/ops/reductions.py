@@ -111,7 +111,8 @@ def mean(a, axis=None, dtype=None, keepdims=False):
 
 
 def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
-    """Variance over the given axes (``numpy.var``), with ``ddof``.
+    """Variance over the given axes (``numpy.var``), with ``ddof``; real for complex input
+    (the mean of ``|a - mean(a)|**2``).
 
     >>> import funcgrad.numpy as fnp
     >>> fnp.var(fnp.array([1.0, 3.0]))
@@ -123,7 +124,13 @@ def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
     for ax in axes:
         n *= a.shape[ax]
     c = ew.subtract(a, mean(a, axis=axes, dtype=dtype, keepdims=True))
-    return ew.divide(sum(ew.square(c), axis=axes, keepdims=keepdims), builtins.max(n - ddof, 0))
+    if c.dtype.kind == "c":  # |c|**2, real (as NumPy)
+        from funcgrad._src.ops.complex_ops import conj, real
+
+        sq = real(ew.multiply(c, conj(c)))
+    else:
+        sq = ew.square(c)
+    return ew.divide(sum(sq, axis=axes, keepdims=keepdims), builtins.max(n - ddof, 0))
 
 
 def std(a, axis=None, dtype=None, ddof=0, keepdims=False):
