@@ -13,6 +13,14 @@ removed — and turned into straight-line Python source with one call per equati
 signature (pytree structure, shapes, dtypes, static arguments) run that function: no
 tracing, no tape, no per-op dispatch.
 
+The generated code reuses array buffers where that is provably safe (see
+:func:`_plan_reuse`): an elementwise equation whose input dies there writes its result into
+that input's buffer (``ufunc(a, b, a)``) when the buffer was allocated inside this call (or
+donated with ``donate_argnums``), has the result's shape and dtype, and no value that is
+read later may share its memory. Large temporaries are costly to allocate on glibc (freed
+big blocks go back to the kernel and page-fault again when reused), so this saves time as
+well as memory.
+
 Called with traced arguments (inside ``grad``, ``vmap``, another transform), or when the
 function closes over a value traced by an outer transform, a jitted function simply runs
 its Python body under the outer transforms, so every composition is correct.
@@ -167,6 +175,11 @@ class Graph:
         self.outs = outs
         self.out_tree = out_tree
         self._fn = None
+        self.source: str | None = None  # the generated code, once compiled
+        #: equations that write their result into an input's buffer: {index: input position}
+        self.inplace: dict[int, int] = {}
+        #: positions of donated inputs that the compiled code may overwrite
+        self.donated_written: tuple[int, ...] = ()
 
     # -- passes ----------------------------------------------------------------------
     def simplify(self) -> Graph:
@@ -206,9 +219,14 @@ class Graph:
         return Graph(self.invars, kept, outs, self.out_tree)
 
     # -- code generation -------------------------------------------------------------
-    def compile(self, xp) -> Callable:
+    def compile(self, xp, donated: frozenset[int] = frozenset()) -> Callable:
+        """Generate and compile the straight-line function (once). ``donated``: positions
+        of inputs whose buffers the function may overwrite."""
         if self._fn is not None:
             return self._fn
+        self.inplace = _plan_reuse(self, donated) if xp is np else {}
+        written = {self.eqns[k].ins[i].id for k, i in self.inplace.items()}
+        self.donated_written = tuple(p for p in sorted(donated) if self.invars[p].id in written)
         ns: dict[str, Any] = {}
         names: dict[int, str] = {}
 
@@ -240,16 +258,23 @@ class Graph:
         out_ids = {o.id for o in self.outs if isinstance(o, Var)}
         lines = [f"def _run({', '.join(name(v) for v in self.invars)}):"]
         for k, e in enumerate(self.eqns):
-            fn = _callable(e.prim, e.params, xp)
             fname = f"f{k}"
-            ns[fname] = fn
             args = ", ".join(src(_widen_scalar(a, e, xp)) for a in e.ins)
+            note = ""
+            if k in self.inplace:  # destination-passing: the result goes into a dying input
+                ns[fname] = fn = _into(e, xp)
+                # a positional ``out`` is ~60 ns faster; NumPy deprecates it for these two
+                out_kw = "out=" if fn is np.maximum or fn is np.minimum else ""
+                args += f", {out_kw}{name(e.ins[self.inplace[k]])}"
+                note = "  # in place"
+            else:
+                ns[fname] = _callable(e.prim, e.params, xp)
             outs = ", ".join(name(o) for o in e.outs)
             if e.prim.multiple_results:
                 lines.append(f"    {outs}, = {fname}({args})" if len(e.outs) == 1 else
                              f"    {outs} = {fname}({args})")
             else:
-                lines.append(f"    {outs} = {fname}({args})")
+                lines.append(f"    {outs} = {fname}({args}){note}")
             dead = [name(a) for a in dict.fromkeys(x for x in e.ins if isinstance(x, Var))
                     if last_use.get(a.id) == k and a.id not in out_ids]
             if dead:
@@ -313,6 +338,139 @@ def _callable(prim, params, xp):
     if params:
         return functools.partial(prim.impl, **params)
     return prim.impl
+
+
+# ---------------------------------------------------------------------------------------
+# Buffer reuse
+# ---------------------------------------------------------------------------------------
+
+
+def _into(e, xp):
+    """Equation ``e``'s implementation in destination-passing style, ``f(*arrays, out)``
+    returning ``out``, or None: a NumPy ufunc (called exactly as the graph calls it), or
+    the primitive's optional ``jit_into(xp)``."""
+    if e.prim.multiple_results:
+        return None
+    fn = _callable(e.prim, e.params, xp)
+    if isinstance(fn, np.ufunc):
+        return fn if fn.nout == 1 and fn.nin == len(e.ins) else None
+    into = getattr(e.prim, "jit_into", None)
+    return into(xp) if into is not None and not e.params else None
+
+
+def _fresh(e, xp) -> bool:
+    """Whether equation ``e`` always returns a newly allocated array that nothing else
+    references: a ufunc call without ``out`` (ufuncs always allocate), or a primitive that
+    declares ``fresh_result``. 0-d results are NumPy scalars, never reused."""
+    if e.prim.multiple_results or not e.outs[0].aval.shape:
+        return False
+    return getattr(e.prim, "fresh_result", False) or isinstance(
+        _callable(e.prim, e.params, xp), np.ufunc)
+
+
+def _plan_reuse(graph: Graph, donated: frozenset[int]) -> dict[int, int]:
+    """Choose the equations that write their result into a dying input's buffer.
+
+    Returns ``{equation index: input position}``. An input ``a`` of equation ``k`` may take
+    the result when
+
+    * ``k`` has a destination-passing form (:func:`_into`) and one result;
+    * ``a`` is a whole buffer this call owns: the result of a fresh equation (:func:`_fresh`),
+      of an equation that wrote in place into such a buffer, or a donated input;
+    * ``a`` has the result's exact shape and dtype (no broadcasting, no casting), and
+    * no value that may share memory with ``a`` is read after ``k`` or returned.
+
+    Sharing is tracked conservatively, by the buffers each value may view: a fresh result is
+    a new buffer; any other equation's results may view every buffer of its inputs (views,
+    identities, and whatever else an implementation may return). Everything is decided from
+    the primitives' declarations and the static shapes and dtypes, never from the traced
+    values' memory layout, which can differ on the next call (a reshape is a view or a copy
+    depending on the input's strides). Only NumPy arrays are reused.
+    """
+    eqns, outs = graph.eqns, graph.outs
+    last_use: dict[int, int] = {}
+    for k, e in enumerate(eqns):
+        for a in e.ins:
+            if isinstance(a, Var):
+                last_use[a.id] = k
+    returned = {o.id for o in outs if isinstance(o, Var)}
+    new_buffer = itertools.count()
+    views: dict[int, frozenset[int]] = {}  # var id -> buffers it may share memory with
+    owns: dict[int, int] = {}  # var id -> the buffer it is the whole of, when this call's
+    holders: dict[int, set[int]] = {}  # buffer -> vars still to be read that may view it
+
+    def define(v, bufs, owned=None):
+        views[v.id] = bufs
+        if owned is not None:
+            owns[v.id] = owned
+        if v.id in last_use or v.id in returned:
+            for b in bufs:
+                holders.setdefault(b, set()).add(v.id)
+
+    for p, v in enumerate(graph.invars):
+        b = next(new_buffer)
+        define(v, frozenset([b]), b if p in donated else None)
+    plan: dict[int, int] = {}
+    for k, e in enumerate(eqns):
+        target = None
+        if _into(e, np) is not None:
+            out = e.outs[0].aval
+            for i, a in enumerate(e.ins):
+                b = owns.get(a.id) if isinstance(a, Var) else None
+                if b is not None and a.aval.shape == out.shape and \
+                        a.aval.dtype == out.dtype and out.shape and \
+                        all(last_use.get(h) == k and h not in returned for h in holders[b]):
+                    target = plan[k] = i
+                    break
+        if target is not None:
+            b = owns[e.ins[target].id]
+            define(e.outs[0], frozenset([b]), b)
+        elif _fresh(e, np):
+            b = next(new_buffer)
+            define(e.outs[0], frozenset([b]), b)
+        else:
+            bufs = frozenset().union(*(views[a.id] for a in e.ins if isinstance(a, Var)))
+            for o in e.outs:
+                define(o, bufs)
+        for a in e.ins:  # values read for the last time here no longer hold their buffers
+            if isinstance(a, Var) and last_use[a.id] == k and a.id not in returned:
+                for b in views[a.id]:
+                    holders[b].discard(a.id)
+    return plan
+
+
+def _const_owners(graph: Graph) -> frozenset[int]:
+    """``id`` of the arrays owning the memory of the graph's constants (literals, and arrays
+    in parameters), which a donated argument must not be."""
+    ids = set()
+
+    def visit(v):
+        if isinstance(v, np.ndarray):
+            ids.add(id(v if v.base is None else v.base))
+        elif isinstance(v, (tuple, list)):
+            for x in v:
+                visit(x)
+
+    for e in graph.eqns:
+        visit([a.val for a in e.ins if isinstance(a, Lit)])
+        visit(list(e.params.values()))
+    visit([a.val for a in graph.outs if isinstance(a, Lit)])
+    return frozenset(ids)
+
+
+def _claim(flat: list, positions, const_owners) -> list:
+    """Make sure each donated argument the compiled code writes into is an array that owns
+    its memory and shares it with no other argument nor constant; otherwise write into a
+    copy instead (the result is the same)."""
+    flat = list(flat)
+    for p in positions:
+        x = flat[p]
+        if not (type(x) is np.ndarray and x.base is None and x.flags.writeable
+                and id(x) not in const_owners
+                and all(y is not x and getattr(y, "base", None) is not x
+                        for j, y in enumerate(flat) if j != p)):
+            flat[p] = np.array(x, copy=True)
+    return flat
 
 
 def _short_dtype(dt) -> str:
@@ -395,7 +553,8 @@ class _Jitted:
             static_argnums)
         self.static_argnames = (static_argnames,) if isinstance(static_argnames, str) else \
             tuple(static_argnames)
-        self.donate_argnums = donate_argnums
+        self.donate_argnums = (donate_argnums,) if isinstance(donate_argnums, int) else \
+            tuple(donate_argnums)
         self._cache: OrderedDict = OrderedDict()
 
     def _split(self, args, kwargs):
@@ -438,16 +597,32 @@ class _Jitted:
             if captured:  # closed over an enclosing jit's values: inline into it
                 return _eval_graph(graph.simplify(), flat + captured)
             graph = graph.simplify()
-            run = graph.compile(backend.xp_of(*flat))
-            entry = (graph, run)
+            run = graph.compile(backend.xp_of(*flat), self._donated(len(args), sidx, dyn))
+            entry = (graph, run, graph.donated_written and _const_owners(graph))
             self._cache[key] = entry
             if len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
         else:
             self._cache.move_to_end(key)
-        graph, run = entry
+        graph, run, const_owners = entry
+        if graph.donated_written:
+            flat = _claim(flat, graph.donated_written, const_owners)
         outs = run(*flat)
         return tree_unflatten(graph.out_tree, [_out(o) for o in outs])
+
+    def _donated(self, n: int, sidx, dyn) -> frozenset[int]:
+        """Positions in the flat argument list of the leaves of donated arguments."""
+        donate = {i % n for i in self.donate_argnums if -n <= i < n} - sidx
+        if not donate:
+            return frozenset()
+        dyn_index = [i for i in range(n) if i not in sidx]  # dyn[j] is argument dyn_index[j]
+        out, start = set(), 0
+        for j, a in enumerate(dyn):
+            size = len(tree_flatten(a)[0])
+            if dyn_index[j] in donate:
+                out.update(range(start, start + size))
+            start += size
+        return frozenset(out)
 
     def lower(self, *args, **kwargs):
         statics, sidx, dyn, skw, dkw = self._split(args, kwargs)
@@ -498,7 +673,11 @@ def jit(fun: Callable | None = None, *, static_argnums=(), static_argnames=(),
         static_argnums: positional arguments treated as compile-time constants (hashable);
             a new value retraces.
         static_argnames: keyword arguments treated likewise.
-        donate_argnums: accepted for JAX compatibility; funcgrad never writes into inputs.
+        donate_argnums: positional arguments whose array buffers the compiled function may
+            overwrite with intermediate results (as in JAX, the caller must not use them,
+            nor views of them, after the call: their contents are unspecified). An argument
+            that does not own its memory, or shares it with another argument or a constant,
+            is copied instead. Arguments not donated are never written.
 
     Returns:
         The compiled function (usable as a decorator, with or without arguments).
