@@ -9,6 +9,7 @@ from funcgrad._src.autodiff import stop_gradient
 from funcgrad._src.control_flow import cond, fori_loop, map, scan, switch, while_loop
 from funcgrad._src.elementwise_alias import select  # noqa: F401
 from funcgrad._src.ops.elementwise import integer_pow
+from funcgrad._src.ops.more_numpy import top_k
 
 __all__ = ["cond", "fori_loop", "integer_pow", "map", "scan", "select", "stop_gradient",
-           "switch", "while_loop"]
+           "switch", "top_k", "while_loop"]
