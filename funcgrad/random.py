@@ -141,7 +141,7 @@ def uniform(key, shape=(), dtype=None, minval=0.0, maxval=1.0):
     """
     if isinstance(minval, Tracer) or isinstance(maxval, Tracer):
         u = _call("uniform", key, shape=_shape(shape), dtype=_dt(dtype))
-        return u * (maxval - minval) + minval
+        return (u * (maxval - minval) + minval).astype(_dt(dtype))
     return _call("uniform", key, shape=_shape(shape), dtype=_dt(dtype), minval=float(minval),
                  maxval=float(maxval))
 

@@ -342,6 +342,11 @@ for _n in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal
     binary(_n, order=0, dtypes=FLOATS + (I32,))
 for _n in ("logical_and", "logical_or", "logical_xor"):
     binary(_n, order=0, doms=(Dom(kind="bool"), Dom(kind="bool")))
+for _n in ("bitwise_and", "bitwise_or", "bitwise_xor"):
+    binary(_n, order=0, doms=(Dom(kind="bool"), Dom(kind="bool")))
+    binary(f"{_n}_int", prim=_n, fn=getattr(fnp, _n), ref=getattr(np, _n), order=0,
+           dtypes=(I32,), doms=(Dom(-5.0, 5.0), Dom(-5.0, 5.0)))
+unary("invert", order=0, dom=Dom(kind="bool"))
 
 # integer powers: x ** n with a static Python int n
 row("integer_pow", lambda x, *, n: fnp.power(x, n), lambda x, *, n: np.power(x, n),
@@ -380,8 +385,8 @@ for _n, _op, _doms, _p, _o in [
 for _n, _op, _p in [("op_and", operator.and_, "logical_and"),
                     ("op_or", operator.or_, "logical_or"),
                     ("op_xor", operator.xor, "logical_xor")]:
-    # receiver: NumPy bool array & tracer goes through np.bitwise_and, which funcgrad.numpy
-    # lacks (test_transforms.py::test_numpy_bool_array_and_tracer is the xfail for it)
+    # receiver: a tracer on the left; NumPy bool array & tracer goes through np.bitwise_and
+    # and funcgrad.numpy.bitwise_and (test_transforms.py::test_numpy_bool_array_and_tracer)
     method(_n, _op, (Dom(kind="bool"), Dom(kind="bool")), cases(bcast(2)), (_p,), order=0,
            receiver=True)
 method("op_invert", operator.invert, [Dom(kind="bool")], cases(one()), ("logical_not",),

@@ -1000,16 +1000,12 @@ def test_python_values_on_the_left_and_builtins():
     np.testing.assert_allclose(fg.grad(lambda v: fnp.sum(round(v) * v))(x), np.round(x))
 
 
-@pytest.mark.xfail(strict=True, reason="funcgrad.numpy has no bitwise_and/or/xor for "
-                   "np.ndarray & tracer (NumPy calls the ufunc, which dispatch cannot find)")
 def test_numpy_bool_array_and_tracer():
     m = np.array([True, False])
     out = fg.vmap(lambda v: m & (v > 0))(np.array([[1.0, 1.0], [-1.0, 1.0]]))
     np.testing.assert_array_equal(out, [[True, False], [False, False]])
 
 
-@pytest.mark.xfail(strict=True, reason="fg.random.uniform with traced bounds computes in the "
-                   "bounds' dtype; with concrete bounds it returns the dtype argument's")
 def test_random_uniform_dtype_does_not_depend_on_tracing():
     key = fg.random.key(0)
     lo, hi = np.array(-1.0), np.array(2.0)

@@ -344,6 +344,10 @@ greater_equal_p = binary("greater_equal", "greater_equal", None, None, nondiff=T
 logical_and_p = binary("logical_and", "logical_and", None, None, nondiff=True)
 logical_or_p = binary("logical_or", "logical_or", None, None, nondiff=True)
 logical_xor_p = binary("logical_xor", "logical_xor", None, None, nondiff=True)
+bitwise_and_p = binary("bitwise_and", "bitwise_and", None, None, nondiff=True)
+bitwise_or_p = binary("bitwise_or", "bitwise_or", None, None, nondiff=True)
+bitwise_xor_p = binary("bitwise_xor", "bitwise_xor", None, None, nondiff=True)
+invert_p = unary("invert", "invert", None)
 
 # ---------------------------------------------------------------------------------------
 # select (where): a ternary elementwise op with a non-differentiable condition
@@ -491,6 +495,49 @@ greater_equal = _mk_bin(greater_equal_p, "greater_equal", "x1 >= x2")
 logical_and = _mk_bin(logical_and_p, "logical_and", "Logical and")
 logical_or = _mk_bin(logical_or_p, "logical_or", "Logical or")
 logical_xor = _mk_bin(logical_xor_p, "logical_xor", "Logical xor")
+
+
+def bitwise_and(x1, x2, /):
+    """Bitwise and of integer or bool arrays (``numpy.bitwise_and``, ``&``); no gradient.
+
+    >>> import funcgrad.numpy as fnp
+    >>> fnp.bitwise_and(fnp.array([True, True]), fnp.array([True, False]))
+    array([ True, False])
+    """
+    return _binop(bitwise_and_p, x1, x2)
+
+
+def bitwise_or(x1, x2, /):
+    """Bitwise or of integer or bool arrays (``numpy.bitwise_or``, ``|``); no gradient.
+
+    >>> import funcgrad.numpy as fnp
+    >>> fnp.bitwise_or(fnp.array([1, 4]), 2)
+    array([3, 6], dtype=int32)
+    """
+    return _binop(bitwise_or_p, x1, x2)
+
+
+def bitwise_xor(x1, x2, /):
+    """Bitwise xor of integer or bool arrays (``numpy.bitwise_xor``, ``^``); no gradient.
+
+    >>> import funcgrad.numpy as fnp
+    >>> fnp.bitwise_xor(fnp.array([True, False]), True)
+    array([False,  True])
+    """
+    return _binop(bitwise_xor_p, x1, x2)
+
+
+def invert(x, /):
+    """Bitwise not of integer or bool arrays (``numpy.invert``, ``~``); no gradient.
+
+    >>> import funcgrad.numpy as fnp
+    >>> fnp.invert(fnp.array([True, False]))
+    array([False,  True])
+    """
+    return _unop(invert_p, x)
+
+
+bitwise_not = invert
 
 
 def power(x1, x2, /):
