@@ -275,8 +275,10 @@ class Graph:
                              f"    {outs} = {fname}({args})")
             else:
                 lines.append(f"    {outs} = {fname}({args}){note}")
+            # Free big buffers at their last use; small ones are not worth a statement.
             dead = [name(a) for a in dict.fromkeys(x for x in e.ins if isinstance(x, Var))
-                    if last_use.get(a.id) == k and a.id not in out_ids]
+                    if last_use.get(a.id) == k and a.id not in out_ids
+                    and _size(a.aval) > _SMALL]
             if dead:
                 lines.append(f"    del {', '.join(dead)}")
         lines.append(f"    return ({''.join(src(o) + ', ' for o in self.outs)})")
@@ -291,6 +293,13 @@ class Graph:
 
 
 _SMALL = 1024
+
+
+def _size(aval) -> int:
+    n = 1
+    for d in aval.shape:
+        n *= d
+    return n
 
 
 def _widen_scalar(a, e, xp):
