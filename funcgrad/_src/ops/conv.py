@@ -161,11 +161,15 @@ def _scratch_array(xp, slot: str, shape, dtype, zero: bool = False):
 
 def _view(xp, buf, shape, estrides, offset=0):
     """``as_strided`` view of contiguous ``buf`` in element strides, from ``offset``."""
+    it = buf.itemsize
+    strides = tuple(s * it for s in estrides)
+    if xp is np and buf.flags.c_contiguous:
+        # The ndarray constructor makes the same view in C; as_strided costs ~10 us a call.
+        return np.ndarray(shape, buf.dtype, buffer=buf, offset=offset * it, strides=strides)
     flat = buf.reshape(-1)
     if offset:
         flat = flat[offset:]
-    it = buf.itemsize
-    return xp.lib.stride_tricks.as_strided(flat, shape, tuple(s * it for s in estrides))
+    return xp.lib.stride_tricks.as_strided(flat, shape, strides)
 
 
 def _pad(xp, x, plan: _Plan, value=0, slot: str = "pad"):
