@@ -155,6 +155,22 @@ def _nll(name, input, target, weight, ignore_index, reduction):
     if not isinstance(target, Tracer):
         target = np.asarray(target)
     _check_index_target(name, target, expected, input, n_classes, ignore_index)
+    if weight is None and not isinstance(target, Tracer) and target.size and \
+            not (target == ignore_index).any():
+        # Concrete targets with nothing ignored (the common case in eager training): no
+        # masking ops on the tape; the same values as the general path below.
+        if input.size <= 1 << 20:  # a constant one-hot mask: no gather/scatter on the tape
+            mask = np.moveaxis(np.eye(n_classes, dtype=input.dtype)[target], -1, axis)
+            picked = red.sum(ew.multiply(input, mask), axis=axis)
+        else:
+            picked = sh.squeeze(take_along_axis(input, sh.expand_dims(target, axis), axis),
+                                axis)
+        loss = ew.negative(picked)
+        w = np.ones(target.shape, input.dtype)
+        if reduction == "none":
+            return loss, w
+        total = red.sum(loss)
+        return (total if reduction == "sum" else ew.divide(total, target.size)), w
     valid = ew.not_equal(target, ignore_index)
     safe = ew.where(valid, target, 0)
     picked = sh.squeeze(take_along_axis(input, sh.expand_dims(safe, axis), axis), axis)

@@ -61,7 +61,10 @@ def _reduce_batch(prim):
 
 
 def _sum_impl(x, *, axis, keepdims):
-    return xp_of(x).sum(x, axis=axis, keepdims=keepdims)
+    xp = xp_of(x)
+    if xp is np and x.dtype.kind in "fc":  # the ufunc's reduce skips numpy.sum's Python layer
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)
+    return xp.sum(x, axis=axis, keepdims=keepdims)
 
 
 def _sum_vjp(g, ans, x, *, axis, keepdims):
@@ -155,8 +158,13 @@ def _chooser_vjp(g, ans, x, *, axis, keepdims):
 
 
 def _chooser(name, fn):
+    ufunc = np.maximum if fn == "max" else np.minimum
+
     def impl(x, *, axis, keepdims):
-        return getattr(xp_of(x), fn)(x, axis=axis, keepdims=keepdims)
+        xp = xp_of(x)
+        if xp is np:  # the ufunc's reduce skips numpy.max's Python layer
+            return ufunc.reduce(x, axis=axis, keepdims=keepdims)
+        return getattr(xp, fn)(x, axis=axis, keepdims=keepdims)
 
     prim = Primitive(name, impl)
     prim.vjp = (_chooser_vjp,)
