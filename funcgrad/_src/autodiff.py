@@ -462,6 +462,21 @@ def _cast_cotangent(g, dtype):
     return convert_element_type(g, dtype)
 
 
+def _split_argnums(fun, args, kwargs, argnums, name):
+    """The positional arguments selected by ``argnums`` (flattened, canonicalised) and
+    ``fun`` as a function of them alone, the others held fixed."""
+    nums = _argnums_tuple(argnums, len(args), name)
+    flat, in_tree = _prep_args(tuple(args[i] for i in nums))
+
+    def f_dyn(*d):
+        full = list(args)
+        for i, v in zip(nums, d):
+            full[i] = v
+        return fun(*full, **kwargs)
+
+    return f_dyn, flat, in_tree
+
+
 def _prep_args(args):
     flat, tree = tree_flatten(args)
     return [x if isinstance(x, Tracer) else backend.canonicalize(x) for x in flat], tree
@@ -535,24 +550,19 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic:
     >>> fg.value_and_grad(lambda x: fnp.sum(x ** 2))(fnp.array([1.0, 2.0]))
     (array(5., dtype=float32), array([2., 4.], dtype=float32))
     """
-    name = "value_and_grad" if not getattr(fun, "_fg_grad", False) else "grad"
+    return _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int, "value_and_grad")
 
+
+_LEAF = tree_structure(0)
+
+
+def _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int, name):
     def value_and_grad_f(*args, **kwargs):
-        nums = _argnums_tuple(argnums, len(args), name)
-        dyn = tuple(args[i] for i in nums)
-        flat, in_tree = _prep_args(dyn)
+        f_dyn, flat, in_tree = _split_argnums(fun, args, kwargs, argnums, name)
         for x in flat:
             _check_dtype(x, name, allow_int, holomorphic)
-
-        def f_dyn(*d):
-            full = list(args)
-            for i, v in zip(nums, d):
-                full[i] = v
-            return fun(*full, **kwargs)
-
         out_vals, out_tree, pullback, aux = vjp_flat(f_dyn, flat, in_tree, has_aux)
-        if out_tree.num_leaves != 1 or not isinstance(out_tree, type(tree_structure(0))) or \
-                out_tree != tree_structure(0):
+        if out_tree != _LEAF:
             raise TypeError(f"{name}: the function must return a scalar array, got a pytree "
                             f"{out_tree}")
         out = out_vals[0]
@@ -586,8 +596,7 @@ def grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = Fa
     >>> fg.grad(fg.grad(lambda x: x ** 3))(2.0)
     array(12., dtype=float32)
     """
-    tagged = _GradTag(fun)
-    vg = value_and_grad(tagged, argnums, has_aux, holomorphic, allow_int)
+    vg = _value_and_grad(fun, argnums, has_aux, holomorphic, allow_int, "grad")
 
     def grad_f(*args, **kwargs):
         if has_aux:
@@ -598,18 +607,6 @@ def grad(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = Fa
     grad_f.__wrapped__ = fun
     grad_f.__doc__ = f"Gradient of {getattr(fun, '__name__', 'fun')}."
     return grad_f
-
-
-class _GradTag:
-    """Marks a function wrapped by ``grad`` so error messages say ``grad``."""
-
-    _fg_grad = True
-
-    def __init__(self, fun):
-        self.fun = fun
-
-    def __call__(self, *args, **kwargs):
-        return self.fun(*args, **kwargs)
 
 
 def jvp(fun: Callable, primals, tangents, has_aux: bool = False):
@@ -737,21 +734,14 @@ def _std_basis(flat):
     return out, sizes
 
 
-def _split_jac(leaf, sizes, shapes, axis_front: bool, out_shape):
-    """Split a stacked Jacobian leaf along its basis axis into per-input blocks."""
-    from funcgrad._src.ops.shape import moveaxis, reshape
+def _split_jac(leaf, sizes, shapes, out_shape):
+    """Split a Jacobian leaf stacked along its last (basis) axis into per-input blocks of
+    shape ``out_shape + input_shape``."""
+    from funcgrad._src.ops.shape import reshape
 
     blocks, start = [], 0
     for n, shp in zip(sizes, shapes):
-        if axis_front:
-            blk = leaf[start:start + n]
-            blk = reshape(blk, tuple(shp) + tuple(out_shape))
-            blk = moveaxis(blk, tuple(range(len(shp))),
-                           tuple(range(len(out_shape), len(out_shape) + len(shp))))
-        else:
-            blk = leaf[..., start:start + n]
-            blk = reshape(blk, tuple(out_shape) + tuple(shp))
-        blocks.append(blk)
+        blocks.append(reshape(leaf[..., start:start + n], tuple(out_shape) + tuple(shp)))
         start += n
     return blocks
 
@@ -774,17 +764,9 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
     from funcgrad._src.batching import vmap
 
     def jac_f(*args):
-        nums = _argnums_tuple(argnums, len(args), "jacrev")
-        dyn = tuple(args[i] for i in nums)
-        flat, in_tree = _prep_args(dyn)
+        f_dyn, flat, in_tree = _split_argnums(fun, args, {}, argnums, "jacrev")
         for x in flat:
             _check_dtype(x, "jacrev", allow_int, holomorphic)
-
-        def f_dyn(*d):
-            full = list(args)
-            for i, v in zip(nums, d):
-                full[i] = v
-            return fun(*full)
 
         out_vals, out_tree, pullback, aux = vjp_flat(f_dyn, flat, in_tree, has_aux)
         for o in out_vals:
@@ -826,17 +808,9 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
     from funcgrad._src.batching import vmap
 
     def jac_f(*args):
-        nums = _argnums_tuple(argnums, len(args), "jacfwd")
-        dyn = tuple(args[i] for i in nums)
-        flat, in_tree = _prep_args(dyn)
+        f_dyn, flat, in_tree = _split_argnums(fun, args, {}, argnums, "jacfwd")
         for x in flat:
             _check_jacfwd_input(x, holomorphic)
-
-        def f_dyn(*d):
-            full = list(args)
-            for i, v in zip(nums, d):
-                full[i] = v
-            return fun(*full)
 
         basis, sizes = _std_basis(flat)
 
@@ -855,7 +829,7 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
                                     f"dtype, but got {p.dtype.name}.")
         per_out = []
         for t, p in zip(outs_t, outs_p):
-            blocks = _split_jac(t, sizes, [x.shape for x in flat], False, p.shape)
+            blocks = _split_jac(t, sizes, [x.shape for x in flat], p.shape)
             r = tree_unflatten(in_tree, [to_output(b) for b in blocks])
             per_out.append(r[0] if isinstance(argnums, int) else r)
         jac = tree_unflatten(out_tree, per_out)
