@@ -131,8 +131,12 @@ def _conv_nd(name, nd, input, weight, bias, stride, padding, dilation, groups):
         raise ValueError(f"{name}: input of shape {tuple(_arr(input).shape)} has "
                          f"{x.shape[1]} channels, but the weight of shape {tuple(w.shape)} "
                          f"with groups={groups} expects {w.shape[1] * groups}")
-    y = _conv.conv_general(x, w, stride, padding, dilation, groups)
-    return _unbatch(_add_channel_bias(y, bias, nd), added)
+    b = None if bias is None else _arr(bias)
+    if b is not None and tuple(b.shape) != (w.shape[0],):
+        raise ValueError(f"{name}: bias of shape {tuple(b.shape)} does not match the weight "
+                         f"of shape {tuple(w.shape)} (expected ({w.shape[0]},))")
+    # the bias is added inside the convolution, in the pass that writes its output
+    return _unbatch(_conv.conv_general(x, w, stride, padding, dilation, groups, bias=b), added)
 
 
 def conv1d(input: Array, weight: Array, bias: Array | None = None, stride: IntOrTuple = 1,

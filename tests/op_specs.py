@@ -1320,11 +1320,21 @@ def _conv_case(draw, kind="conv"):
     if kind == "weight_grad":
         out = tuple((sp[i] + sum(p[i]) - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(nd))
         return ((n, cg * groups) + sp, (n, og * groups) + out), dict(kw, kernel=k)
+    if kind == "bias":
+        return ((n, cg * groups) + sp, (og * groups, cg) + k, (og * groups,)), kw
     return ((n, cg * groups) + sp, (og * groups, cg) + k), kw
+
+
+def _conv_bias_ref(x, w, b, **kw):
+    y = _conv_ref(x, w, **kw)
+    return y + b.reshape((-1,) + (1,) * (y.ndim - 2))
 
 
 _CONV_TOL = {F32: 1e-4, F64: 1e-10}
 row("conv_general", _conv.conv_general, _conv_ref, [Dom(), Dom()], lambda: _conv_case(),
+    ("conv_general", "conv_transpose", "conv_weight_grad"), rtol=_CONV_TOL)
+row("conv_general with bias", lambda x, w, b, **kw: _conv.conv_general(x, w, bias=b, **kw),
+    _conv_bias_ref, [Dom(), Dom(), Dom()], lambda: _conv_case("bias"),
     ("conv_general", "conv_transpose", "conv_weight_grad"), rtol=_CONV_TOL)
 row("conv_transpose", _conv.conv_transpose, _conv_transpose_ref, [Dom(), Dom()],
     lambda: _conv_case("transpose"), ("conv_transpose",), rtol=_CONV_TOL)
@@ -1376,7 +1386,7 @@ row("avg_pool", _conv.avg_pool, _avg_pool_ref, [Dom()], lambda: _pool_case(False
 import funcgrad.nn as _nn  # noqa: E402
 
 row("relu", _nn.relu, lambda x: np.maximum(x, 0), [Dom(avoid=(0.0,), gap=0.05)], cases(one()),
-    ("relu",))
+    ("relu", "relu_grad"))
 
 # --- random (explicit keys; vmap over keys) --------------------------------------------
 

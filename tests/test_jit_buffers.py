@@ -377,3 +377,35 @@ def test_only_destination_passing_equations_are_planned():
     assert g.inplace
     for k in g.inplace:
         assert jit_mod._into(g.eqns[k], np) is not None
+
+
+def test_donating_arrays_from_the_recycled_pool():
+    """Large eager results live in recycled blocks (funcgrad/_src/buffers.py): donating one
+    writes into it, and a view of it, the same block twice or a pooled constant is still
+    copied first."""
+    from funcgrad._src import buffers
+
+    x = _rng().standard_normal((256, 128))  # 256 KiB: a pooled size
+    f = fg.jit(lambda a, b: fnp.exp(a * 2.0) + b, donate_argnums=0)
+    want = np.exp(x * 2.0) + 1.0
+    pooled = buffers.empty(x.shape, x.dtype)
+    pooled[...] = x
+    assert not pooled.flags.owndata
+    out = f(pooled, np.ones_like(x))
+    _assert_same(out, want)
+    assert np.shares_memory(out, pooled)  # donated: its block is reused
+
+    same = buffers.empty(x.shape, x.dtype)
+    same[...] = x
+    _assert_same(f(same, same), np.exp(x * 2.0) + x)
+    np.testing.assert_array_equal(same, x)  # passed twice: copied, intact
+    view_arg = buffers.empty((512, 128), x.dtype)
+    view_arg[:256], view_arg[256:] = x, x
+    _assert_same(f(view_arg[:256], view_arg[256:]), np.exp(x * 2.0) + x)
+    np.testing.assert_array_equal(view_arg[:256], x)
+
+    const = buffers.empty(x.shape, x.dtype)
+    const[...] = x
+    g = fg.jit(lambda a: fnp.exp(a * 2.0) + const, donate_argnums=0)
+    _assert_same(g(const), np.exp(x * 2.0) + x)
+    np.testing.assert_array_equal(const, x)

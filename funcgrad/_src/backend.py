@@ -39,18 +39,36 @@ def xp_of(*xs: Any):
 class _Config:
     """Global switches, set with ``fg.config.update(name, value)`` as in JAX."""
 
+    _OPTIONS = ("enable_x64", "buffer_pool_bytes")
+
     def __init__(self) -> None:
         self.enable_x64 = os.environ.get("FUNCGRAD_ENABLE_X64", "0").lower() in ("1", "true")
+        #: Most bytes of idle memory kept for reuse by large eager results (0: off); see
+        #: ``funcgrad/_src/buffers.py``.
+        self.buffer_pool_bytes = int(os.environ.get("FUNCGRAD_BUFFER_POOL_BYTES", 256 << 20))
 
     def update(self, name: str, value: Any) -> None:
-        """Set a configuration option (``"enable_x64"``).
+        """Set a configuration option: ``"enable_x64"`` (bool) or ``"buffer_pool_bytes"``
+        (int, the most idle memory kept to recycle large arrays; 0 turns recycling off).
 
         >>> import funcgrad as fg
         >>> fg.config.update("enable_x64", False)
+        >>> fg.config.update("buffer_pool_bytes", 64 << 20)
+        >>> fg.config.read("buffer_pool_bytes")
+        67108864
+        >>> fg.config.update("buffer_pool_bytes", 256 << 20)
         """
         name = name.removeprefix("jax_")
-        if not hasattr(self, name):
-            raise ValueError(f"config.update: unknown option {name!r}; known: ['enable_x64']")
+        if name not in self._OPTIONS:
+            raise ValueError(f"config.update: unknown option {name!r}; known: "
+                             f"{list(self._OPTIONS)}")
+        if name == "buffer_pool_bytes":
+            value = int(value)
+            if value < 0:
+                raise ValueError(f"config.update: buffer_pool_bytes must be >= 0, got {value}")
+            from funcgrad._src import buffers
+
+            buffers.clear()
         setattr(self, name, value)
 
     def read(self, name: str) -> Any:

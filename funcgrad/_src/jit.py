@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from funcgrad._src import backend
+from funcgrad._src import backend, buffers
 from funcgrad._src.core import ConcretizationTypeError, Trace, Tracer, new_trace
 from funcgrad._src.tree_util import tree_flatten, tree_unflatten
 
@@ -448,6 +448,12 @@ def _plan_reuse(graph: Graph, donated: frozenset[int]) -> dict[int, int]:
     return plan
 
 
+def _owns_memory(a: np.ndarray) -> bool:
+    """Whether ``a`` is the one array owning its memory: NumPy's own, or a block of the
+    recycled-buffer pool (whose views have ``a`` as their base)."""
+    return a.base is None or type(a.base) is buffers._Owner
+
+
 def _const_owners(graph: Graph) -> frozenset[int]:
     """``id`` of the arrays owning the memory of the graph's constants (literals, and arrays
     in parameters), which a donated argument must not be."""
@@ -455,7 +461,7 @@ def _const_owners(graph: Graph) -> frozenset[int]:
 
     def visit(v):
         if isinstance(v, np.ndarray):
-            ids.add(id(v if v.base is None else v.base))
+            ids.add(id(v if _owns_memory(v) else v.base))
         elif isinstance(v, (tuple, list)):
             for x in v:
                 visit(x)
@@ -474,7 +480,7 @@ def _claim(flat: list, positions, const_owners) -> list:
     flat = list(flat)
     for p in positions:
         x = flat[p]
-        if not (type(x) is np.ndarray and x.base is None and x.flags.writeable
+        if not (type(x) is np.ndarray and _owns_memory(x) and x.flags.writeable
                 and id(x) not in const_owners
                 and all(y is not x and getattr(y, "base", None) is not x
                         for j, y in enumerate(flat) if j != p)):

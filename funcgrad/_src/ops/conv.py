@@ -47,7 +47,7 @@ import threading
 
 import numpy as np
 
-from funcgrad._src import backend
+from funcgrad._src import backend, buffers
 from funcgrad._src.backend import xp_of
 from funcgrad._src.core import Primitive, Tracer, bind
 
@@ -159,6 +159,20 @@ def _scratch_array(xp, slot: str, shape, dtype, zero: bool = False):
     return out
 
 
+def _new(xp, shape, dtype, zero: bool = False):
+    """A new result array: from the recycled large-buffer pool on NumPy."""
+    if xp is np:
+        return buffers.zeros(shape, dtype) if zero else buffers.empty(shape, dtype)
+    return xp.zeros(shape, dtype) if zero else xp.empty(shape, dtype)
+
+
+def _copy(xp, a):
+    """A C-contiguous copy of ``a`` in a new result array."""
+    out = _new(xp, a.shape, a.dtype)
+    xp.copyto(out, a)
+    return out
+
+
 def _view(xp, buf, shape, estrides, offset=0):
     """``as_strided`` view of contiguous ``buf`` in element strides, from ``offset``."""
     it = buf.itemsize
@@ -185,9 +199,13 @@ def _pad(xp, x, plan: _Plan, value=0, slot: str = "pad"):
 
 def _tap_views(xp, buf, plan: _Plan, n: int, c: int):
     """The ``prod(K)`` views ``(N, C, *Q)`` of ``buf``, one per kernel tap."""
-    shape = (n, c) + plan.q_shape
-    strides = (c * plan.L, plan.L) + plan.q_strides
-    return [_view(xp, buf, shape, strides, off) for off in plan.koffsets]
+    # one view with the kernel axes in front, split tap by tap by iterating over them
+    # (NumPy makes those sub-views in C: cheaper than one ``_view`` per tap)
+    views = [_view(xp, buf, plan.kernel + (n, c) + plan.q_shape,
+                   plan.kstrides + (c * plan.L, plan.L) + plan.q_strides)]
+    for _ in plan.kernel:
+        views = [t for v in views for t in v]
+    return views
 
 
 def _cols(xp, xpad, plan: _Plan):
@@ -201,14 +219,23 @@ def _cols(xp, xpad, plan: _Plan):
     return out
 
 
-def _q_to_out(xp, yq, plan: _Plan):
-    """``(N, O, *Q)`` (contiguous) to the output ``(N, O, *out)``."""
+def _q_to_out(xp, yq, plan: _Plan, bias=None):
+    """``(N, O, *Q)`` (contiguous) to the output ``(N, O, *out)``, plus the per-channel
+    ``bias`` (added while copying out of the wide layout, or in place)."""
     if not plan.wide:
-        return yq.reshape(yq.shape[:2] + plan.out)
+        y = yq.reshape(yq.shape[:2] + plan.out)
+        if bias is not None:
+            y += bias.reshape((-1,) + (1,) * len(plan.out))
+        return y
     n, o = yq.shape[:2]
     p = plan.q_shape[0]
     # always a copy: ``yq`` may be a scratch buffer (ascontiguousarray could return it)
-    return _view(xp, yq, (n, o) + plan.out, (o * p, p) + plan.st).copy()
+    view = _view(xp, yq, (n, o) + plan.out, (o * p, p) + plan.st)
+    if bias is None:
+        return _copy(xp, view)
+    out = _new(xp, view.shape, view.dtype)
+    xp.add(view, bias.reshape((-1,) + (1,) * len(plan.out)), out=out)
+    return out
 
 
 def _out_to_q(xp, g, plan: _Plan):
@@ -224,14 +251,15 @@ def _out_to_q(xp, g, plan: _Plan):
 
 
 def _col2im(xp, cols, plan: _Plan, dtype):
-    """Sum ``cols`` ``(N, C, prod(K), *Q)`` back into the (cropped) input ``(N, C, *S)``."""
-    n, c = cols.shape[:2]
-    buf = xp.zeros((n, c) + plan.padded, dtype=dtype)
+    """Sum ``cols`` ``(N, prod(K), C, *Q)`` (tap-major: each tap's slice is one block per
+    sample, the fastest layout to add from) back into the (cropped) input ``(N, C, *S)``."""
+    n, c = cols.shape[0], cols.shape[2]
+    buf = _new(xp, (n, c) + plan.padded, dtype, zero=True)
     for k, view in enumerate(_tap_views(xp, buf, plan, n, c)):
-        view += cols[:, :, k]
+        view += cols[:, k]
     if plan.padded == plan.spatial:
         return buf
-    return xp.ascontiguousarray(buf[plan.crop])
+    return _copy(xp, buf[plan.crop])
 
 
 def _common(xp, a, b):
@@ -244,22 +272,26 @@ def _common(xp, a, b):
 # ---------------------------------------------------------------------------------------
 
 
-def _conv_impl(x, w, *, strides, padding, dilation, groups):
+def _conv_impl(x, w, b=None, *, strides, padding, dilation, groups):
     xp = xp_of(x, w)
     x, w, dt = _common(xp, x, w)
+    if b is not None:  # the optional bias joins the dtype promotion, as ``y + b`` would
+        dt = np.result_type(dt, b.dtype)
+        x, w, b = x.astype(dt, copy=False), w.astype(dt, copy=False), b.astype(dt, copy=False)
     n, c = x.shape[:2]
     o, kernel = w.shape[0], tuple(w.shape[2:])
     plan = _plan(tuple(x.shape[2:]), kernel, strides, padding, dilation)
     cols = _cols(xp, _pad(xp, x, plan), plan)
     # the wide GEMM output is copied out by _q_to_out, so it may live in scratch
-    y = _scratch_array(xp, "q", (n, groups, o // groups, plan.nq), dt) if plan.wide else None
+    yshape = (n, groups, o // groups, plan.nq)
+    y = _scratch_array(xp, "q", yshape, dt) if plan.wide else _new(xp, yshape, dt)
     if groups == 1:
         y = xp.matmul(w.reshape(o, -1), cols.reshape(n, -1, plan.nq),
-                      out=None if y is None else y.reshape(n, o, plan.nq))
+                      out=y.reshape(n, o, plan.nq))
     else:
         y = xp.matmul(w.reshape(groups, o // groups, -1),
                       cols.reshape(n, groups, -1, plan.nq), out=y)
-    return _q_to_out(xp, y.reshape((n, o) + plan.q_shape), plan)
+    return _q_to_out(xp, y.reshape((n, o) + plan.q_shape), plan, b)
 
 
 def _conv_transpose_impl(g, w, *, strides, padding, dilation, groups, in_spatial):
@@ -270,14 +302,17 @@ def _conv_transpose_impl(g, w, *, strides, padding, dilation, groups, in_spatial
     c = w.shape[1] * groups
     plan = _plan(in_spatial, kernel, strides, padding, dilation, out=tuple(g.shape[2:]))
     gq = _out_to_q(xp, g, plan)
-    ckk = c // groups * len(plan.koffsets)
+    ntap = len(plan.koffsets)
+    ckk = c // groups * ntap
     cols = _scratch_array(xp, "cols", (n, groups, ckk, plan.nq), dt)
-    if groups == 1:
-        xp.matmul(w.reshape(o, -1).T, gq.reshape(n, o, plan.nq), out=cols.reshape(n, ckk, -1))
+    if groups == 1:  # weight rows in (tap, channel) order: the GEMM writes tap-major cols
+        wt = xp.ascontiguousarray(w.reshape(o, c, ntap).transpose(2, 1, 0)).reshape(-1, o)
+        xp.matmul(wt, gq.reshape(n, o, plan.nq), out=cols.reshape(n, ckk, -1))
+        cols = cols.reshape((n, ntap, c) + plan.q_shape)
     else:
         wt = w.reshape(groups, o // groups, -1).swapaxes(-1, -2)
         xp.matmul(wt, gq.reshape(n, groups, o // groups, plan.nq), out=cols)
-    cols = cols.reshape((n, c, len(plan.koffsets)) + plan.q_shape)
+        cols = cols.reshape((n, c, ntap) + plan.q_shape).swapaxes(1, 2)
     return _col2im(xp, cols, plan, dt)
 
 
@@ -297,12 +332,38 @@ def _conv_weight_grad_impl(x, g, *, strides, padding, dilation, groups, kernel):
     return xp.ascontiguousarray(dw).reshape((o, c // groups) + kernel)
 
 
-def _conv_dx(g, ans, x, w, **p):
+def _conv_dx(g, ans, x, w, b=None, **p):
     return conv_transpose_p.bind(g, w, in_spatial=tuple(x.shape[2:]), **p)
 
 
-def _conv_dw(g, ans, x, w, **p):
+def _conv_dw(g, ans, x, w, b=None, **p):
     return conv_weight_grad_p.bind(x, g, kernel=tuple(w.shape[2:]), **p)
+
+
+def _conv_db(g, ans, x, w, b, **p):
+    from funcgrad._src.ops.reductions import sum as _sum
+
+    return _sum(g, axis=(0,) + tuple(range(2, g.ndim)))
+
+
+def _conv_jvp(primals, tangents, **params):
+    """Bilinear in ``(x, w)``, plus the bias (linear) when there is one."""
+    if len(primals) == 2:
+        return _bilinear_jvp(lambda: conv_general_p)(primals, tangents, **params)
+    (x, w, b), (tx, tw, tb) = primals, tangents
+    ans = bind(conv_general_p, x, w, b, **params)
+    out = None
+    if tx is not None:
+        out = bind(conv_general_p, tx, w, **params)
+    if tw is not None:
+        t = bind(conv_general_p, x, tw, **params)
+        out = t if out is None else out + t
+    if tb is not None:
+        from funcgrad._src.ops.shape import broadcast_to
+
+        t = broadcast_to(_reshape(tb, (-1,) + (1,) * (ans.ndim - 2)), ans.shape)
+        out = t if out is None else out + t
+    return ans, out
 
 
 def _conv_to(x, w, out_spatial, **p):
@@ -387,6 +448,14 @@ def _unfold_channels(y, size):
 
 
 def _conv_batch(size, args, dims, *, strides, padding, dilation, groups):
+    if len(args) == 3:  # the convolution's own rule, then the (maybe batched) bias added
+        from funcgrad._src.ops.elementwise import add
+
+        y, d = _conv_batch(size, args[:2], dims[:2], strides=strides, padding=padding,
+                           dilation=dilation, groups=groups)
+        y = _to_front(y, d, size)
+        b = _to_front(args[2], dims[2], size)
+        return add(y, _reshape(b, (size, 1, -1) + (1,) * (y.ndim - 3))), 0
     (x, w), (dx, dw) = args, dims
     geo = dict(strides=strides, padding=padding, dilation=dilation)
     if dw is None:
@@ -420,13 +489,13 @@ def _convw_batch(size, args, dims, *, strides, padding, dilation, groups, kernel
     return _reshape(dw, (size, dw.shape[0] // size) + tuple(dw.shape[1:])), 0
 
 
-conv_general_p = Primitive("conv_general", _conv_impl, vjp=(_conv_dx, _conv_dw),
+conv_general_p = Primitive("conv_general", _conv_impl, vjp=(_conv_dx, _conv_dw, _conv_db),
                            batch=_conv_batch)
 conv_transpose_p = Primitive("conv_transpose", _conv_transpose_impl,
                              vjp=(_convt_dg, _convt_dw), batch=_convt_batch)
 conv_weight_grad_p = Primitive("conv_weight_grad", _conv_weight_grad_impl,
                                vjp=(_convw_dx, _convw_dg), batch=_convw_batch)
-conv_general_p.jvp = _bilinear_jvp(lambda: conv_general_p)
+conv_general_p.jvp = _conv_jvp
 conv_transpose_p.jvp = _bilinear_jvp(lambda: conv_transpose_p)
 conv_weight_grad_p.jvp = _bilinear_jvp(lambda: conv_weight_grad_p)
 
@@ -445,7 +514,7 @@ def _max_pool_impl(x, *, kernel, strides, padding, dilation):
     xp = xp_of(x)
     plan = _plan(tuple(x.shape[2:]), kernel, strides, padding, dilation, False)
     views = _tap_views(xp, _pad(xp, x, plan, _lowest(x.dtype)), plan, *x.shape[:2])
-    out = views[0].copy()
+    out = _copy(xp, views[0])
     for v in views[1:]:
         xp.maximum(out, v, out=out)
     return out
@@ -471,7 +540,7 @@ def _max_pool_grad_impl(g, x, y, *, kernel, strides, padding, dilation):
     xp = xp_of(g, x)
     plan = _plan(tuple(x.shape[2:]), kernel, strides, padding, dilation, False)
     g = g.astype(x.dtype, copy=False)
-    buf = xp.zeros(x.shape[:2] + plan.padded, dtype=x.dtype)
+    buf = _new(xp, x.shape[:2] + plan.padded, x.dtype, zero=True)
     dviews = _tap_views(xp, buf, plan, *x.shape[:2])
     for k, hit in _first_hits(xp, x, y, plan):
         if plan.disjoint:
@@ -480,7 +549,7 @@ def _max_pool_grad_impl(g, x, y, *, kernel, strides, padding, dilation):
             dviews[k] += g * hit
     if plan.padded == plan.spatial:
         return buf
-    return xp.ascontiguousarray(buf[plan.crop])
+    return _copy(xp, buf[plan.crop])
 
 
 def _max_pool_gather_impl(t, x, y, *, kernel, strides, padding, dilation):
@@ -577,7 +646,7 @@ def _avg_pool_grad_impl(g, *, kernel, strides, padding, count_include_pad, divis
     plan = _plan(in_spatial, kernel, strides, padding, dil, False)
     g = g / xp.asarray(_divisor(xp, plan, count_include_pad, divisor_override, g.dtype),
                        dtype=g.dtype)
-    cols = xp.broadcast_to(g[:, :, None], g.shape[:2] + (len(plan.koffsets),) + g.shape[2:])
+    cols = xp.broadcast_to(g[:, None], g.shape[:1] + (len(plan.koffsets),) + g.shape[1:])
     return _col2im(xp, cols, plan, g.dtype)
 
 
@@ -631,7 +700,7 @@ def normalize_padding(padding, nd: int, name: str, kernel: IntTuple = (),
     return tuple((p, p) for p in _tuple(padding, nd, name, "padding"))
 
 
-def conv_general(x, w, strides=1, padding=0, dilation=1, groups: int = 1):
+def conv_general(x, w, strides=1, padding=0, dilation=1, groups: int = 1, bias=None):
     """N-d convolution (cross-correlation, as every deep-learning library) of
     ``(N, C, *S)`` inputs with ``(O, C // groups, *K)`` weights.
 
@@ -643,6 +712,8 @@ def conv_general(x, w, strides=1, padding=0, dilation=1, groups: int = 1):
             ``'same'`` (stride 1 only).
         dilation: int or tuple.
         groups: input and output channels split into this many independent groups.
+        bias: optional ``(O,)``, added to every output position of its channel (in the
+            same pass that writes the output).
 
     Returns:
         ``(N, O, *out)`` with ``out = (S + lo + hi - dilation * (K - 1) - 1) // stride + 1``.
@@ -669,7 +740,14 @@ def conv_general(x, w, strides=1, padding=0, dilation=1, groups: int = 1):
         raise ValueError(f"{name}: padding='same' is not supported for strided convolutions")
     padding = normalize_padding(padding, nd, name, kernel, dilation)
     _check_geometry(name, x.shape, w.shape, strides, padding, dilation, groups)
-    return conv_general_p.bind(x, w, strides=strides, padding=padding, dilation=dilation,
+    args = (x, w)
+    if bias is not None:
+        bias = _arr(bias)
+        if tuple(bias.shape) != (w.shape[0],):
+            raise ValueError(f"{name}: bias of shape {tuple(bias.shape)} does not match the "
+                             f"{w.shape[0]} output channels of the weight {tuple(w.shape)}")
+        args = (x, w, bias)
+    return conv_general_p.bind(*args, strides=strides, padding=padding, dilation=dilation,
                                groups=int(groups))
 
 

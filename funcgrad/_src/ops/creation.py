@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from funcgrad._src import backend
@@ -268,7 +270,7 @@ def size(a, axis=None) -> int:
     6
     """
     s = shape(a)
-    return int(np.prod(s, dtype=np.int64)) if axis is None else s[axis]
+    return math.prod(s) if axis is None else s[axis]
 
 
 def as_inexact(x):

@@ -11,10 +11,10 @@ import math
 
 import numpy as np
 
-from funcgrad._src import backend
+from funcgrad._src import backend, buffers
 from funcgrad._src.backend import xp_of
 from funcgrad._src.core import Tracer, as_array, bind
-from funcgrad._src.ops.rules import binary, unary
+from funcgrad._src.ops.rules import binary, broadcast_shapes, unary
 
 # ---------------------------------------------------------------------------------------
 # Operand handling: dtype policy for Python values, explicit broadcasting of tracers
@@ -77,7 +77,7 @@ def _broadcast_operands(name, args):
     if all(s == first for s in shapes):
         return args
     try:
-        out = np.broadcast_shapes(*shapes)
+        out = broadcast_shapes(*shapes)
     except ValueError:
         raise ValueError(f"{name}: operands could not be broadcast together with shapes "
                          f"{' '.join(str(tuple(s)) for s in shapes)}") from None
@@ -312,11 +312,14 @@ logistic_p = unary("logistic", _logistic_impl,
 # gradient at 0 is 0, as JAX's relu; a NaN cotangent where x <= 0 stays NaN (PyTorch and
 # JAX give 0 there).
 def _relu_impl(x):
-    return xp_of(x).maximum(x, 0)
+    xp = xp_of(x)
+    if xp is np and x.nbytes >= buffers.MIN_BYTES and x.dtype.kind == "f":
+        return np.maximum(x, 0, out=buffers.empty(x.shape, x.dtype))
+    return xp.maximum(x, 0)
 
 
 def _relu_d(g, ans, x):
-    return multiply(g, greater(ans, 0))
+    return relu_grad_p.bind(g, ans)
 
 
 relu_p = Primitive("relu", _relu_impl, vjp=(_relu_d,))
@@ -324,6 +327,28 @@ relu_p.jvp = jvp_from_partials(relu_p, (_relu_d,))
 relu_p.batch = elementwise_batch(relu_p)
 relu_p.fresh_result = True  # for jit's buffer reuse: a new array, and a form with `out`
 relu_p.jit_into = lambda xp: lambda x, out: xp.maximum(x, 0, out=out)
+
+
+# relu's VJP ``g * (ans > 0)`` as one primitive: linear in ``g``, piecewise constant in
+# ``ans``; eager calls on large arrays take both the mask and the result from the recycled
+# buffers (funcgrad/_src/buffers.py) instead of two fresh arrays.
+def _relu_grad_impl(g, ans):
+    if (type(g) is np.ndarray and type(ans) is np.ndarray and g.shape == ans.shape
+            and g.nbytes >= buffers.MIN_BYTES and g.dtype.kind == "f"):
+        mask = np.greater(ans, 0, out=buffers.empty(ans.shape, np.bool_))
+        return np.multiply(g, mask, out=buffers.empty(g.shape, g.dtype))
+    return g * (ans > 0)
+
+
+relu_grad_p = Primitive("relu_grad", _relu_grad_impl,
+                        vjp=(lambda c, out, g, ans: relu_grad_p.bind(c, ans),
+                             lambda c, out, g, ans: None))
+relu_grad_p.jvp = jvp_from_partials(relu_grad_p, (lambda t, out, g, ans: relu_grad_p.bind(t, ans),
+                                                  lambda t, out, g, ans: None))
+relu_grad_p.batch = elementwise_batch(relu_grad_p)
+relu_grad_p.jit_impl = lambda xp: lambda g, ans: g * (ans > 0)
+relu_grad_p.fresh_result = True
+relu_grad_p.jit_into = lambda xp: lambda g, ans, out: xp.multiply(g, ans > 0, out=out)
 
 # Non-differentiable (integer-valued or piecewise constant) ops: zero gradient.
 sign_p = unary("sign", "sign", None)

@@ -5,14 +5,15 @@
 
 from __future__ import annotations
 
+import math
 import string
 
 import numpy as np
 
-from funcgrad._src import backend
+from funcgrad._src import backend, buffers
 from funcgrad._src.backend import xp_of
 from funcgrad._src.core import Primitive, Tracer, as_array, bind
-from funcgrad._src.ops.rules import moveaxis_to_front
+from funcgrad._src.ops.rules import broadcast_shapes, moveaxis_to_front
 from funcgrad._src.ops.shape import broadcast_to, reshape, swapaxes, unbroadcast
 
 
@@ -24,12 +25,21 @@ def _arr(x):
 
 
 def _matmul_impl(x, y):
+    out = None
+    if (type(x) is np.ndarray and type(y) is np.ndarray and x.dtype == y.dtype
+            and x.dtype.kind in "fc" and x.ndim >= 2 and y.ndim >= 2):  # large: recycled
+        shape = broadcast_shapes(x.shape[:-2], y.shape[:-2]) + (x.shape[-2], y.shape[-1])
+        if math.prod(shape) * x.dtype.itemsize >= buffers.MIN_BYTES:
+            out = buffers.empty(shape, x.dtype)
     if x.shape[-1] == 1 and x.ndim > 2 and y.ndim >= 2:  # stacked outer products: multiply
-        return x * y
+        return np.multiply(x, y, out=out) if out is not None else x * y
     if y.ndim == 2 and x.ndim > 2:  # (..., n, k) @ (k, m): fold the batch into one GEMM
-        return xp_of(x, y).matmul(x.reshape(-1, x.shape[-1]), y).reshape(
-            x.shape[:-1] + y.shape[-1:])
-    return xp_of(x, y).matmul(x, y)
+        xp = xp_of(x, y)
+        x2 = x.reshape(-1, x.shape[-1])
+        if out is not None:
+            return xp.matmul(x2, y, out=out.reshape(-1, y.shape[-1])).reshape(out.shape)
+        return xp.matmul(x2, y).reshape(x.shape[:-1] + y.shape[-1:])
+    return xp_of(x, y).matmul(x, y, out=out)
 
 
 def _mt(a):

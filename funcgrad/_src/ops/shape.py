@@ -6,6 +6,7 @@ adjoint shape op. ``broadcast_to``'s VJP is the one un-broadcasting sum in funcg
 
 from __future__ import annotations
 
+import math
 import operator
 
 import numpy as np
@@ -13,7 +14,7 @@ import numpy as np
 from funcgrad._src import backend
 from funcgrad._src.backend import xp_of
 from funcgrad._src.core import Primitive, Tracer, bind
-from funcgrad._src.ops.rules import linear_jvp, moveaxis_to_front
+from funcgrad._src.ops.rules import broadcast_shapes, linear_jvp, moveaxis_to_front
 
 
 def _arr(x):
@@ -58,14 +59,14 @@ def reshape(a, newshape=None, order="C", *, shape=None):
     if isinstance(shape, (int, np.integer)):
         shape = (int(shape),)
     shape = tuple(int(s) for s in shape)
-    size = int(np.prod(a.shape, dtype=np.int64))
+    size = math.prod(a.shape)
     if -1 in shape:
-        known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
+        known = math.prod([s for s in shape if s != -1])
         if shape.count(-1) > 1 or known == 0 or size % known:
             raise ValueError(f"reshape: cannot reshape array of shape {tuple(a.shape)} "
                              f"into shape {shape}")
         shape = tuple(size // known if s == -1 else s for s in shape)
-    if int(np.prod(shape, dtype=np.int64)) != size:
+    if math.prod(shape) != size:
         raise ValueError(f"reshape: cannot reshape array of size {size} (shape "
                          f"{tuple(a.shape)}) into shape {shape}")
     if shape == tuple(a.shape):
@@ -239,8 +240,7 @@ def broadcast_to(array, shape):
     if tuple(array.shape) == shape:
         return array
     try:
-        np.broadcast_shapes(tuple(array.shape), shape)
-        if len(shape) < array.ndim or np.broadcast_shapes(tuple(array.shape), shape) != shape:
+        if len(shape) < array.ndim or broadcast_shapes(tuple(array.shape), shape) != shape:
             raise ValueError
     except ValueError:
         raise ValueError(f"broadcast_to: cannot broadcast array of shape {tuple(array.shape)} "
@@ -256,7 +256,7 @@ def broadcast_arrays(*args):
     [(2, 3), (2, 3)]
     """
     args = [_arr(a) for a in args]
-    shape = np.broadcast_shapes(*[tuple(a.shape) for a in args])
+    shape = broadcast_shapes(*[tuple(a.shape) for a in args])
     return [broadcast_to(a, shape) for a in args]
 
 

@@ -1,0 +1,133 @@
+"""Recycled memory for large NumPy results.
+
+A training step makes the same large arrays every time: convolution outputs, pooled maps,
+their gradients. Fresh large NumPy arrays come from ``malloc``, and glibc hands freed large
+blocks back to the kernel, so each step's arrays are new pages and every page is faulted
+in (and zeroed by the kernel) again — more than a millisecond per step for a small CNN,
+and far more when other code in the process churns memory in between.
+
+:func:`empty` gives out arrays backed by blocks that come back here when the last array or
+view using them dies, to be handed out again for the next array of the same size. That is
+what PyTorch's and JAX's own allocators do. A block is found by its size rounded up to
+whole pages, the pool holds at most ``fg.config.buffer_pool_bytes`` of idle blocks (256 MiB
+unless ``FUNCGRAD_BUFFER_POOL_BYTES`` says otherwise; 0 turns recycling off), and small
+arrays, which malloc serves well, are never pooled.
+
+Safety: a block is returned only when no array can reach it. Every array this module makes
+has a private owner object as its ``base``; views keep that array (and so the owner) alive,
+and a weak reference to the owner releases the block when the owner dies.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+
+import numpy as np
+
+from funcgrad._src.backend import config
+
+__all__ = ["empty", "zeros", "clear", "idle_bytes"]
+
+#: Arrays smaller than this come straight from NumPy (glibc's default mmap threshold).
+MIN_BYTES = 1 << 17
+_PAGE = 4096
+
+_lock = threading.Lock()
+_idle: dict[int, list[np.ndarray]] = {}
+_idle_bytes = 0
+_refs: set = set()
+
+
+class _Owner:
+    """Exports one pooled block as an array; its death returns the block."""
+
+    __slots__ = ("block", "__array_interface__", "__weakref__")
+
+    def __init__(self, block: np.ndarray, shape: tuple, dtype: np.dtype) -> None:
+        self.block = block
+        self.__array_interface__ = {"shape": shape, "typestr": dtype.str,
+                                    "descr": dtype.descr, "data": (_address(block), False),
+                                    "version": 3}
+
+
+def _address(block: np.ndarray) -> int:
+    return block.__array_interface__["data"][0]
+
+
+def _release(ref) -> None:
+    global _idle_bytes
+    _refs.discard(ref)
+    block = ref.block
+    with _lock:
+        if _idle_bytes + block.nbytes <= config.buffer_pool_bytes:
+            _idle.setdefault(block.nbytes, []).append(block)
+            _idle_bytes += block.nbytes
+
+
+class _Ref(weakref.ref):
+    __slots__ = ("block",)
+
+
+def empty(shape: tuple, dtype) -> np.ndarray:
+    """An uninitialised C-contiguous NumPy array, from a recycled block when it is large.
+
+    >>> from funcgrad._src import buffers
+    >>> a = buffers.empty((512, 512), np.float32)
+    >>> a.shape, a.dtype, a.flags.c_contiguous, a.flags.writeable
+    ((512, 512), dtype('float32'), True, True)
+    >>> del a  # its block is idle now, and the next array of this size reuses it
+    >>> buffers.idle_bytes() >= 512 * 512 * 4
+    True
+    """
+    global _idle_bytes
+    dtype = np.dtype(dtype)
+    n = dtype.itemsize
+    for d in shape:
+        n *= d
+    if n < MIN_BYTES or config.buffer_pool_bytes <= 0 or dtype.hasobject:
+        return np.empty(shape, dtype)
+    size = -(-n // _PAGE) * _PAGE
+    block = None
+    with _lock:
+        stack = _idle.get(size)
+        if stack:
+            block = stack.pop()
+            _idle_bytes -= size
+    if block is None:
+        block = np.empty(size, np.uint8)
+    owner = _Owner(block, tuple(shape), dtype)
+    ref = _Ref(owner, _release)
+    ref.block = block
+    _refs.add(ref)
+    return np.asarray(owner)
+
+
+def zeros(shape: tuple, dtype) -> np.ndarray:
+    """Like :func:`empty`, filled with zeros.
+
+    >>> from funcgrad._src import buffers
+    >>> float(buffers.zeros((300, 300), np.float64).sum())
+    0.0
+    """
+    out = empty(shape, dtype)
+    out.fill(0)
+    return out
+
+
+def clear() -> None:
+    """Drop every idle block (memory in use is untouched).
+
+    >>> from funcgrad._src import buffers
+    >>> buffers.clear(); buffers.idle_bytes()
+    0
+    """
+    global _idle_bytes
+    with _lock:
+        _idle.clear()
+        _idle_bytes = 0
+
+
+def idle_bytes() -> int:
+    """Bytes held in idle blocks, waiting to be reused."""
+    return _idle_bytes

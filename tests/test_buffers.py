@@ -1,0 +1,128 @@
+"""The recycled large-buffer pool (funcgrad/_src/buffers.py): blocks come back only when
+nothing can reach them, and funcgrad results that use it keep their values."""
+
+import gc
+import threading
+
+import numpy as np
+import pytest
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad._src import buffers
+
+SHAPE = (256, 512)  # 512 KiB of float32: above buffers.MIN_BYTES
+
+
+def _addr(a):
+    return a.__array_interface__["data"][0]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_pool():
+    buffers.clear()
+    yield
+    fg.config.update("buffer_pool_bytes", 256 << 20)
+
+
+def test_block_is_reused_after_the_array_dies():
+    a = buffers.empty(SHAPE, np.float32)
+    addr = _addr(a)
+    del a
+    b = buffers.empty(SHAPE, np.float32)
+    assert _addr(b) == addr
+
+
+def test_a_live_view_keeps_the_block():
+    a = buffers.empty(SHAPE, np.float32)
+    a[:] = 7.0
+    views = [a[10:20], a.T, a.reshape(-1), a[::2, ::3]]
+    addr = _addr(a)
+    del a
+    gc.collect()
+    others = [buffers.empty(SHAPE, np.float32) for _ in range(3)]
+    for o in others:
+        assert _addr(o) != addr
+        o[:] = -1.0
+    for v in views:
+        assert np.all(v == 7.0)
+    del views, v
+    assert _addr(buffers.empty(SHAPE, np.float32)) == addr
+
+
+def test_same_size_different_dtype_and_shape_share_blocks():
+    a = buffers.empty((512, 256), np.float32)
+    addr = _addr(a)
+    del a
+    b = buffers.empty((256, 256), np.float64)  # same number of bytes
+    assert _addr(b) == addr and b.dtype == np.float64 and b.shape == (256, 256)
+    assert b.flags.c_contiguous and b.flags.writeable and b.flags.aligned
+
+
+def test_small_arrays_are_plain_numpy():
+    a = buffers.empty((10,), np.float32)
+    assert a.flags.owndata
+    del a
+    assert buffers.idle_bytes() == 0
+
+
+def test_limit_and_switch_off():
+    fg.config.update("buffer_pool_bytes", 600 << 10)  # room for one 512 KiB block
+    a, b = buffers.empty(SHAPE, np.float32), buffers.empty(SHAPE, np.float32)
+    del a, b
+    assert buffers.idle_bytes() == 512 << 10
+    fg.config.update("buffer_pool_bytes", 0)
+    assert buffers.idle_bytes() == 0
+    c = buffers.empty(SHAPE, np.float32)
+    assert c.flags.owndata  # plain NumPy when the pool is off
+    with pytest.raises(ValueError, match="buffer_pool_bytes"):
+        fg.config.update("buffer_pool_bytes", -1)
+
+
+def test_zeros():
+    a = buffers.empty(SHAPE, np.float32)
+    a[:] = 3.0
+    del a
+    z = buffers.zeros(SHAPE, np.float32)
+    assert not z.any()
+
+
+def test_threads_each_get_their_own_blocks():
+    seen, lock = [], threading.Lock()
+
+    def work(value):
+        for _ in range(50):
+            a = buffers.empty(SHAPE, np.float32)
+            a.fill(value)
+            ok = bool(np.all(a == value))
+            with lock:
+                seen.append(ok)
+            del a
+
+    threads = [threading.Thread(target=work, args=(float(i),)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 200 and all(seen)
+
+
+def test_results_survive_later_steps():
+    """Gradients of a conv/relu/pool/matmul model stay intact while later steps reuse
+    the pool: results kept from step k equal a recomputation."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 2, 20, 20)).astype(np.float32)
+    w = rng.standard_normal((8, 2, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(8).astype(np.float32)
+    from funcgrad_nn import functional as F
+
+    def loss(w, b, x):
+        h = F.max_pool2d(fg.nn.relu(F.conv2d(x, w, b)), 2)
+        return fnp.sum(fnp.reshape(h, (16, -1)) @ fnp.ones((h[0].size, 3), np.float32) ** 2)
+
+    g = fg.grad(loss, argnums=(0, 1, 2))
+    kept = [g(w, b, x * (k + 1)) for k in range(4)]
+    for k, got in enumerate(kept):
+        want = g(w, b, x * (k + 1))
+        for a, c in zip(got, want):
+            np.testing.assert_array_equal(a, c)
