@@ -34,6 +34,8 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
 bench: $(STAMP)
+	# Optional baseline: the benchmarks time JAX where installed and skip it otherwise.
+	-$(PY) -m pip install --quiet jax
 	$(PY) -m benchmarks.run
 
 clean:

@@ -1,7 +1,7 @@
 """Per-op overhead: 300 tiny elementwise ops (100 x [sin, *1.01, +0.1]) on a float32[4],
 under value_and_grad, in microseconds per op. Baselines in the same run: raw NumPy forward,
-NumPy forward plus a hand-written backward, and HIPS autograd / PyTorch / JAX where
-installed."""
+NumPy forward plus a hand-written backward, and HIPS autograd / PyTorch / JAX (eager and
+jit(value_and_grad)) where installed."""
 
 from __future__ import annotations
 
@@ -72,6 +72,8 @@ def candidates(x):
         jf = jax.value_and_grad(lambda v: chain(jnp, v))
         xj = jnp.asarray(x)
         cands["JAX eager"] = lambda: jax.block_until_ready(jf(xj))
+        jjf = jax.jit(jf)
+        cands["JAX jit(value_and_grad)"] = lambda: jax.block_until_ready(jjf(xj))
     except ImportError:
         pass
     return cands

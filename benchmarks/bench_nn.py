@@ -1,12 +1,16 @@
 """Training steps of small networks built from ``funcgrad_nn.modules``, against a
-hand-written NumPy forward+backward and PyTorch (CPU), interleaved, one BLAS thread
-(PyTorch: ``torch.set_num_threads(1)``):
+hand-written NumPy forward+backward, PyTorch (CPU) and ``jax.jit`` (CPU, where installed),
+interleaved, one BLAS thread (PyTorch: ``torch.set_num_threads(1)``; JAX: XLA:CPU's pool
+sized to one thread by ``benchmarks.harness``):
 
 * LeNet (conv 1->8 5x5, ReLU, max-pool 2, conv 8->16 5x5, ReLU, max-pool 2, linear
   256->10), cross-entropy, SGD; batch 64 of 28x28 images. Target: funcgrad within 1.4x of
   PyTorch.
 * GRU (input 8, hidden 64, 8 steps, batch 64), linear head on the last hidden state, MSE,
-  SGD. Targets: funcgrad eager within 1.5x, jitted within 1.2x of PyTorch.
+  SGD. Targets: funcgrad eager within 1.5x, jitted within 1.2x of PyTorch. The JAX version
+  runs the same cell equations under ``jax.lax.scan``.
+
+Every baseline's updated parameters are checked against the NumPy reference before timing.
 
 Each runs twice: with glibc's default malloc settings, then after
 ``mallopt(M_TRIM_THRESHOLD / M_MMAP_THRESHOLD)`` tells glibc to keep freed memory. By
@@ -118,6 +122,33 @@ def numpy_lenet_step(p, x, labels):
     return sgd(p, grads)
 
 
+def jax_lenet_step():
+    """The same LeNet step in JAX, jitted, on ``state_dict`` keys (ImportError without JAX)."""
+    import jax
+    import jax.numpy as jnp
+
+    def conv(x, w, b):
+        y = jax.lax.conv_general_dilated(x, w, (1, 1), "VALID",
+                                         dimension_numbers=("NCHW", "OIHW", "NCHW"))
+        return y + b[None, :, None, None]
+
+    def pool(x):
+        return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 1, 2, 2), (1, 1, 2, 2),
+                                     "VALID")
+
+    def loss_fn(p, x, labels):
+        h = pool(jax.nn.relu(conv(x, p["0.weight"], p["0.bias"])))
+        h = pool(jax.nn.relu(conv(h, p["3.weight"], p["3.bias"])))
+        logits = h.reshape(x.shape[0], -1) @ p["7.weight"].T + p["7.bias"]
+        logp = jax.nn.log_softmax(logits, axis=1)
+        return -jnp.mean(jnp.take_along_axis(logp, labels[:, None], axis=1))
+
+    def step(p, x, labels):
+        return jax.tree.map(lambda a, g: a - LR * g, p, jax.grad(loss_fn)(p, x, labels))
+
+    return jax.jit(step)
+
+
 def bench_lenet(repeats: int) -> dict:
     rng = np.random.default_rng(0)
     model = lenet()
@@ -163,6 +194,21 @@ def bench_lenet(repeats: int) -> dict:
         for a, b in zip(torch_step(), model.state_dict(ref).values()):
             np.testing.assert_allclose(a.numpy(), b, rtol=1e-4, atol=1e-6)
         cands["PyTorch eager"] = torch_step
+    except ImportError:
+        pass
+    try:
+        import jax
+        import jax.numpy as jnp
+
+        jstep = jax_lenet_step()
+        jp = {k: jnp.asarray(v) for k, v in model.state_dict(params).items()}
+        xj, yj = jnp.asarray(x), jnp.asarray(labels)
+        flat_ref = model.state_dict(ref)
+        got = jstep(jp, xj, yj)
+        assert got.keys() == flat_ref.keys()
+        for k, a in got.items():
+            np.testing.assert_allclose(np.asarray(a), flat_ref[k], rtol=1e-4, atol=1e-6)
+        cands["JAX jit"] = lambda: jax.block_until_ready(jstep(jp, xj, yj))
     except ImportError:
         pass
     with pin_blas(1):
@@ -230,6 +276,36 @@ def numpy_gru_step(p, x, y):
     return sgd(p, grads)
 
 
+def jax_gru_step():
+    """``numpy_gru_step``'s network in JAX (``lax.scan`` over time), jitted, on ``state_dict``
+    keys (ImportError without JAX)."""
+    import jax
+    import jax.numpy as jnp
+
+    def loss_fn(p, x, y):
+        w_ih, w_hh, b_ih, b_hh = (p["gru.weight_ih_l0"], p["gru.weight_hh_l0"],
+                                  p["gru.bias_ih_l0"], p["gru.bias_hh_l0"])
+        hs = w_hh.shape[1]
+
+        def cell(h, x_t):
+            gi = x_t @ w_ih.T + b_ih
+            gh = h @ w_hh.T + b_hh
+            r = jax.nn.sigmoid(gi[:, :hs] + gh[:, :hs])
+            z = jax.nn.sigmoid(gi[:, hs:2 * hs] + gh[:, hs:2 * hs])
+            n = jnp.tanh(gi[:, 2 * hs:] + r * gh[:, 2 * hs:])
+            return (1 - z) * n + z * h, None
+
+        h0 = jnp.zeros((x.shape[0], hs), x.dtype)
+        h, _ = jax.lax.scan(cell, h0, jnp.swapaxes(x, 0, 1))
+        out = h @ p["head.weight"].T + p["head.bias"]
+        return jnp.mean((out - y) ** 2)
+
+    def step(p, x, y):
+        return jax.tree.map(lambda a, g: a - LR * g, p, jax.grad(loss_fn)(p, x, y))
+
+    return jax.jit(step)
+
+
 def bench_gru(repeats: int) -> dict:
     rng = np.random.default_rng(1)
     model = GRUNet()
@@ -277,6 +353,21 @@ def bench_gru(repeats: int) -> dict:
         for (k, _), a in zip(list(sd.items()), torch_step()):
             np.testing.assert_allclose(a.numpy(), flat_ref[k], rtol=1e-4, atol=1e-6)
         cands["PyTorch eager"] = torch_step
+    except ImportError:
+        pass
+    try:
+        import jax
+        import jax.numpy as jnp
+
+        jstep = jax_gru_step()
+        jp = {k: jnp.asarray(v) for k, v in model.state_dict(params).items()}
+        xj, yj = jnp.asarray(x), jnp.asarray(y)
+        flat_ref = model.state_dict(ref)
+        got = jstep(jp, xj, yj)
+        assert got.keys() == flat_ref.keys()
+        for k, a in got.items():
+            np.testing.assert_allclose(np.asarray(a), flat_ref[k], rtol=1e-4, atol=1e-6)
+        cands["JAX jit"] = lambda: jax.block_until_ready(jstep(jp, xj, yj))
     except ImportError:
         pass
     with pin_blas(1):

@@ -2,7 +2,9 @@
 
 Candidates of one workload run interleaved in the same process (A B C A B C ...), so a
 machine that gets busier slows them alike and the reported ratios stay meaningful. BLAS is
-pinned to one thread when threadpoolctl is available; the settings are printed.
+pinned to one thread when threadpoolctl is available; the settings are printed. JAX's XLA:CPU
+runtime has its own thread pool, out of threadpoolctl's reach: importing this module sizes it
+to one thread through the environment, before any benchmark imports jax.
 """
 
 from __future__ import annotations
@@ -18,12 +20,18 @@ from pathlib import Path
 
 import numpy as np
 
+# Read by jaxlib when its CPU client starts, so they must be set before jax is imported.
+# PJRT_NPROC sizes XLA:CPU's intra-op thread pool (it defaults to the number of cores);
+# --xla_cpu_multi_thread_eigen=false keeps the Eigen calls XLA emits single-threaded.
+os.environ.setdefault("PJRT_NPROC", "1")
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
+
 
 def thread_settings() -> dict:
     import sys
 
     info = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                            "MKL_NUM_THREADS")}
+                                            "MKL_NUM_THREADS", "XLA_FLAGS", "PJRT_NPROC")}
     if "torch" in sys.modules:
         info["torch_threads"] = sys.modules["torch"].get_num_threads()
     try:
@@ -38,7 +46,7 @@ def thread_settings() -> dict:
 
 def pin_blas(threads: int = 1):
     """Limit BLAS (and PyTorch's intra-op pool, when imported) to ``threads`` threads for the
-    life of the returned context (or no-op)."""
+    life of the returned context (or no-op). JAX's pool is sized at import instead (above)."""
     import sys
 
     if "torch" in sys.modules:
