@@ -81,6 +81,8 @@ def _split_index(x, idx):
     """Normalise ``idx`` into (template, arrays). Raises clear errors for bad indices."""
     if not isinstance(idx, tuple):
         idx = (idx,)
+    if len(idx) <= x.ndim and all(type(i) is slice or type(i) is int for i in idx):
+        return _basic_template(x.shape, idx), []  # the common case, without the general walk
     norm = []
     for i in idx:
         if isinstance(i, (list,)):
@@ -145,6 +147,26 @@ def _split_index(x, idx):
             arrays.append(i)
         dim += 1
     return tuple(template), arrays
+
+
+def _basic_template(shape, idx) -> tuple:
+    """The template of an index made of Python ints and slices only (no more than ndim)."""
+    template = []
+    for dim, i in enumerate(idx):
+        size = shape[dim]
+        if type(i) is int:
+            if not -size <= i < size:
+                raise IndexError(f"getitem: index {i} is out of bounds for axis {dim} with "
+                                 f"size {size}")
+            template.append(i % size)
+        else:
+            start, stop, step = i.indices(size)
+            if stop < 0:  # a reversed slice through index 0: -1 would mean the last element
+                stop = None
+            template.append(("slice", start, stop, step))
+    for dim in range(len(idx), len(shape)):
+        template.append(("slice", 0, shape[dim], 1))
+    return tuple(template)
 
 
 def _advanced_positions(template):
