@@ -418,7 +418,8 @@ def main(repeats: int = 31) -> dict:
                      "numpy hand-written"))
         print("\n".join(_ratios(res, {"funcgrad eager": 1.5, "funcgrad jit": 1.2})))
         out[f"gru ({mode})"] = res
-    print("threads:", thread_settings())
+    with pin_blas(1):
+        print("threads:", thread_settings())
     save("nn", out)
     return out
 

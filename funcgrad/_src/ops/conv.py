@@ -208,34 +208,33 @@ def _tap_views(xp, buf, plan: _Plan, n: int, c: int):
     return views
 
 
-def _cols(xp, xpad, plan: _Plan):
+def _cols(xp, xpad, plan: _Plan, ones_row: bool = False):
     """im2col: the windows of the padded input, copied to a contiguous scratch
-    ``(N, C, *K, *Q)``."""
+    ``(N, C, *K, *Q)``. With ``ones_row``, the scratch is ``(N, C * prod(K) + 1, nq)``
+    with the windows in the first rows and ones in the last, so that one GEMM with the
+    bias appended to the weights also adds the bias (returned in that flat form)."""
     n, c = xpad.shape[:2]
     shape = (n, c) + plan.kernel + plan.q_shape
     v = _view(xp, xpad, shape, (c * plan.L, plan.L) + plan.kstrides + plan.q_strides)
-    out = _scratch_array(xp, "cols", shape, xpad.dtype)
-    xp.copyto(out, v)
-    return out
+    if not ones_row:
+        out = _scratch_array(xp, "cols", shape, xpad.dtype)
+        xp.copyto(out, v)
+        return out
+    ckk = c * len(plan.koffsets)
+    aug = _scratch_array(xp, "cols", (n, ckk + 1, plan.nq), xpad.dtype)
+    xp.copyto(aug[:, :ckk].reshape(shape), v)
+    aug[:, ckk].fill(1)
+    return aug
 
 
-def _q_to_out(xp, yq, plan: _Plan, bias=None):
-    """``(N, O, *Q)`` (contiguous) to the output ``(N, O, *out)``, plus the per-channel
-    ``bias`` (added while copying out of the wide layout, or in place)."""
+def _q_to_out(xp, yq, plan: _Plan):
+    """``(N, O, *Q)`` (contiguous) to the output ``(N, O, *out)``."""
     if not plan.wide:
-        y = yq.reshape(yq.shape[:2] + plan.out)
-        if bias is not None:
-            y += bias.reshape((-1,) + (1,) * len(plan.out))
-        return y
+        return yq.reshape(yq.shape[:2] + plan.out)
     n, o = yq.shape[:2]
     p = plan.q_shape[0]
     # always a copy: ``yq`` may be a scratch buffer (ascontiguousarray could return it)
-    view = _view(xp, yq, (n, o) + plan.out, (o * p, p) + plan.st)
-    if bias is None:
-        return _copy(xp, view)
-    out = _new(xp, view.shape, view.dtype)
-    xp.add(view, bias.reshape((-1,) + (1,) * len(plan.out)), out=out)
-    return out
+    return _copy(xp, _view(xp, yq, (n, o) + plan.out, (o * p, p) + plan.st))
 
 
 def _out_to_q(xp, g, plan: _Plan):
@@ -281,17 +280,24 @@ def _conv_impl(x, w, b=None, *, strides, padding, dilation, groups):
     n, c = x.shape[:2]
     o, kernel = w.shape[0], tuple(w.shape[2:])
     plan = _plan(tuple(x.shape[2:]), kernel, strides, padding, dilation)
-    cols = _cols(xp, _pad(xp, x, plan), plan)
     # the wide GEMM output is copied out by _q_to_out, so it may live in scratch
     yshape = (n, groups, o // groups, plan.nq)
     y = _scratch_array(xp, "q", yshape, dt) if plan.wide else _new(xp, yshape, dt)
     if groups == 1:
-        y = xp.matmul(w.reshape(o, -1), cols.reshape(n, -1, plan.nq),
-                      out=y.reshape(n, o, plan.nq))
+        # with a bias: one more GEMM row of ones, and the bias as one more weight column
+        fused = b is not None
+        cols = _cols(xp, _pad(xp, x, plan), plan, ones_row=fused)
+        w2 = w.reshape(o, -1)
+        if fused:
+            w2 = xp.concatenate([w2, b.reshape(o, 1)], axis=1)
+        y = xp.matmul(w2, cols.reshape(n, -1, plan.nq), out=y.reshape(n, o, plan.nq))
     else:
+        cols = _cols(xp, _pad(xp, x, plan), plan)
         y = xp.matmul(w.reshape(groups, o // groups, -1),
                       cols.reshape(n, groups, -1, plan.nq), out=y)
-    return _q_to_out(xp, y.reshape((n, o) + plan.q_shape), plan, b)
+        if b is not None:
+            y += b.reshape(groups, o // groups, 1)
+    return _q_to_out(xp, y.reshape((n, o) + plan.q_shape), plan)
 
 
 def _conv_transpose_impl(g, w, *, strides, padding, dilation, groups, in_spatial):
@@ -540,7 +546,11 @@ def _max_pool_grad_impl(g, x, y, *, kernel, strides, padding, dilation):
     xp = xp_of(g, x)
     plan = _plan(tuple(x.shape[2:]), kernel, strides, padding, dilation, False)
     g = g.astype(x.dtype, copy=False)
-    buf = _new(xp, x.shape[:2] + plan.padded, x.dtype, zero=True)
+    # windows that tile the input exactly write every element once: no zero fill needed
+    tiled = plan.disjoint and all(
+        s == k and p == o * s for s, k, p, o in zip(strides, kernel, plan.padded, plan.out)
+    ) and all(d == 1 for d in dilation)
+    buf = _new(xp, x.shape[:2] + plan.padded, x.dtype, zero=not tiled)
     dviews = _tap_views(xp, buf, plan, *x.shape[:2])
     for k, hit in _first_hits(xp, x, y, plan):
         if plan.disjoint:
