@@ -45,6 +45,63 @@ def test_retrace_on_new_shape_dtype_and_static_value():
     assert float(g(np.ones(()), 3)) == 3.0
 
 
+def test_replay_key_tells_apart_structure_dtype_shape_and_x64():
+    """Calls made of dicts, lists, tuples and arrays find their graph without tree_flatten
+    (jit._fast_key); anything that changes the graph must still retrace."""
+    traces = []
+
+    @fg.jit
+    def f(tree):
+        traces.append(1)
+        leaves = fg.tree.leaves(tree)
+        return sum(v * (i + 1) for i, v in enumerate(leaves)) + 0.5
+
+    a, b = np.ones(2), np.full(2, 3.0)
+    np.testing.assert_allclose(f({"x": a, "y": b}), a + 2 * b + 0.5)
+    np.testing.assert_allclose(f({"y": b, "x": a}), a + 2 * b + 0.5)  # same structure
+    np.testing.assert_allclose(f({"x": b, "y": a}), b + 2 * a + 0.5)
+    assert len(traces) == 1
+    np.testing.assert_allclose(f([a, b]), a + 2 * b + 0.5)
+    np.testing.assert_allclose(f((a, b)), a + 2 * b + 0.5)  # a tuple is another structure
+    np.testing.assert_allclose(f({"x": a, "z": b}), a + 2 * b + 0.5)  # other keys
+    np.testing.assert_allclose(f([a, b, a]), a + 2 * b + 3 * a + 0.5)
+    assert len(traces) == 5
+    f([a.astype(np.float32), b])  # a dtype
+    f([np.ones(3), np.ones(3)])  # a shape
+    assert len(traces) == 7
+    with _x64(False):
+        out = f([a.astype(np.float32), b.astype(np.float32)])
+    assert len(traces) == 8 and out.dtype == np.float32
+    f.clear_cache()
+    f([a, b])
+    assert len(traces) == 9
+
+
+class _x64:
+    def __init__(self, on):
+        self.on = on
+
+    def __enter__(self):
+        self.old = fg.config.read("enable_x64")
+        fg.config.update("enable_x64", self.on)
+
+    def __exit__(self, *exc):
+        fg.config.update("enable_x64", self.old)
+
+
+def test_x64_switch_retraces():
+    """The default float dtype inside the body (here of fnp.zeros) follows the switch, so
+    the switch is part of the cache key."""
+    f = fg.jit(lambda x: fnp.zeros(2) + x)
+    x = np.ones(2, bool)
+    with _x64(False):
+        assert f(x).dtype == np.float32
+    with _x64(True):
+        assert f(x).dtype == np.float64
+    with _x64(False):
+        assert f(x).dtype == np.float32
+
+
 def test_static_argnames_and_kwargs():
     f = fg.jit(lambda x, *, power: x ** power, static_argnames="power")
     np.testing.assert_allclose(f(np.array([2.0]), power=3), [8.0])

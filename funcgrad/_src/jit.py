@@ -38,7 +38,7 @@ import numpy as np
 
 from funcgrad._src import backend, buffers
 from funcgrad._src.core import ConcretizationTypeError, Trace, Tracer, new_trace
-from funcgrad._src.tree_util import tree_flatten, tree_unflatten
+from funcgrad._src.tree_util import _sorted_keys, tree_flatten, tree_unflatten
 
 _CACHE_SIZE = 64
 
@@ -560,6 +560,44 @@ def _signature(flat):
     return tuple((type(x), tuple(x.shape), x.dtype) for x in flat)
 
 
+def _fast_key(args):
+    """``(key, leaves)`` for positional arguments made only of dicts, lists, tuples and NumPy
+    arrays (else None): the structure, shapes and dtypes, and the x64 switch (it changes what
+    Python scalars in the function become), as one flat tuple that hashes and compares in C.
+    Leaves are in tree_flatten's order (dict values by sorted key)."""
+    parts: list = [backend.config.enable_x64]
+    leaves: list = []
+
+    def visit(x) -> bool:
+        t = type(x)
+        if t is np.ndarray:
+            leaves.append(x)
+            parts.append(x.shape)
+            parts.append(x.dtype)
+            return True
+        if t is dict:
+            keys = _sorted_keys(x)
+            parts.append(tuple(keys))
+            return all(visit(x[k]) for k in keys)
+        if t is list or t is tuple:
+            parts.append((t, len(x)))
+            return all(visit(v) for v in x)
+        return False
+
+    for a in args:
+        if not visit(a):
+            return None
+    return tuple(parts), leaves
+
+
+def _replay(entry, flat: list):
+    graph, run, const_owners = entry
+    if graph.donated_written:
+        flat = _claim(flat, graph.donated_written, const_owners)
+    outs = run(*flat)
+    return tree_unflatten(graph.out_tree, [_out(o) for o in outs])
+
+
 class _Jitted:
     def __init__(self, fun, static_argnums, static_argnames, donate_argnums) -> None:
         functools.update_wrapper(self, fun)
@@ -571,6 +609,10 @@ class _Jitted:
         self.donate_argnums = (donate_argnums,) if isinstance(donate_argnums, int) else \
             tuple(donate_argnums)
         self._cache: OrderedDict = OrderedDict()
+        # Calls with positional arguments of plain containers and NumPy arrays, nothing
+        # static, skip tree_flatten and the treedef cache key (see _fast_key).
+        self._fast: dict = {}
+        self._fast_ok = not self.static_argnums and not self.static_argnames
 
     def _split(self, args, kwargs):
         n = len(args)
@@ -596,12 +638,17 @@ class _Jitted:
         return f
 
     def __call__(self, *args, **kwargs):
+        fast = _fast_key(args) if self._fast_ok and not kwargs else None
+        if fast is not None:
+            entry = self._fast.get(fast[0])
+            if entry is not None:
+                return _replay(entry, fast[1])
         statics, sidx, dyn, skw, dkw = self._split(args, kwargs)
         flat, in_tree = tree_flatten((dyn, dkw))
         if any(isinstance(x, Tracer) for x in flat):
             return self.fun(*args, **kwargs)  # under an outer transform: run the body
         flat = [backend.canonicalize(x) for x in flat]
-        key = (in_tree, _signature(flat), statics, skw, len(args))
+        key = (in_tree, _signature(flat), statics, skw, len(args), backend.config.enable_x64)
         entry = self._cache.get(key)
         if entry is None:
             f = self._rebuild(len(args), sidx, statics, skw)
@@ -617,13 +664,12 @@ class _Jitted:
             self._cache[key] = entry
             if len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
+                self._fast.clear()
         else:
             self._cache.move_to_end(key)
-        graph, run, const_owners = entry
-        if graph.donated_written:
-            flat = _claim(flat, graph.donated_written, const_owners)
-        outs = run(*flat)
-        return tree_unflatten(graph.out_tree, [_out(o) for o in outs])
+        if fast is not None:
+            self._fast[fast[0]] = entry
+        return _replay(entry, flat)
 
     def _donated(self, n: int, sidx, dyn) -> frozenset[int]:
         """Positions in the flat argument list of the leaves of donated arguments."""
@@ -649,6 +695,7 @@ class _Jitted:
 
     def clear_cache(self) -> None:
         self._cache.clear()
+        self._fast.clear()
 
     def _cache_size(self) -> int:
         return len(self._cache)
