@@ -11,7 +11,7 @@ import funcgrad as fg
 import funcgrad.numpy as fnp
 from funcgrad._src import buffers
 
-SHAPE = (256, 512)  # 512 KiB of float32: above buffers.MIN_BYTES
+SHAPE = (512, 512)  # 1 MiB of float32: buffers.MIN_BYTES
 
 
 def _addr(a):
@@ -51,11 +51,11 @@ def test_a_live_view_keeps_the_block():
 
 
 def test_same_size_different_dtype_and_shape_share_blocks():
-    a = buffers.empty((512, 256), np.float32)
+    a = buffers.empty((512, 512), np.float32)
     addr = _addr(a)
     del a
-    b = buffers.empty((256, 256), np.float64)  # same number of bytes
-    assert _addr(b) == addr and b.dtype == np.float64 and b.shape == (256, 256)
+    b = buffers.empty((512, 256), np.float64)  # same number of bytes
+    assert _addr(b) == addr and b.dtype == np.float64 and b.shape == (512, 256)
     assert b.flags.c_contiguous and b.flags.writeable and b.flags.aligned
 
 
@@ -67,10 +67,10 @@ def test_small_arrays_are_plain_numpy():
 
 
 def test_limit_and_switch_off():
-    fg.config.update("buffer_pool_bytes", 600 << 10)  # room for one 512 KiB block
+    fg.config.update("buffer_pool_bytes", 1200 << 10)  # room for one 1 MiB block
     a, b = buffers.empty(SHAPE, np.float32), buffers.empty(SHAPE, np.float32)
     del a, b
-    assert buffers.idle_bytes() == 512 << 10
+    assert buffers.idle_bytes() == 1 << 20
     fg.config.update("buffer_pool_bytes", 0)
     assert buffers.idle_bytes() == 0
     c = buffers.empty(SHAPE, np.float32)
@@ -111,14 +111,14 @@ def test_results_survive_later_steps():
     """Gradients of a conv/relu/pool/matmul model stay intact while later steps reuse
     the pool: results kept from step k equal a recomputation."""
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((16, 2, 20, 20)).astype(np.float32)
+    x = rng.standard_normal((64, 2, 40, 40)).astype(np.float32)  # 2.9 MB conv output
     w = rng.standard_normal((8, 2, 3, 3)).astype(np.float32)
     b = rng.standard_normal(8).astype(np.float32)
     from funcgrad_nn import functional as F
 
     def loss(w, b, x):
         h = F.max_pool2d(fg.nn.relu(F.conv2d(x, w, b)), 2)
-        return fnp.sum(fnp.reshape(h, (16, -1)) @ fnp.ones((h[0].size, 3), np.float32) ** 2)
+        return fnp.sum(fnp.reshape(h, (64, -1)) @ fnp.ones((h[0].size, 3), np.float32) ** 2)
 
     g = fg.grad(loss, argnums=(0, 1, 2))
     kept = [g(w, b, x * (k + 1)) for k in range(4)]
@@ -126,3 +126,12 @@ def test_results_survive_later_steps():
         want = g(w, b, x * (k + 1))
         for a, c in zip(got, want):
             np.testing.assert_array_equal(a, c)
+
+
+def test_model_results_come_from_the_pool():
+    """The test above is about pooled arrays: the conv output there is large enough."""
+    from funcgrad_nn import functional as F
+
+    x = np.ones((64, 2, 40, 40), np.float32)
+    y = F.conv2d(x, np.ones((8, 2, 3, 3), np.float32), np.zeros(8, np.float32))
+    assert y.nbytes >= buffers.MIN_BYTES and type(y.base) is buffers._Owner

@@ -385,7 +385,7 @@ def test_donating_arrays_from_the_recycled_pool():
     copied first."""
     from funcgrad._src import buffers
 
-    x = _rng().standard_normal((256, 128))  # 256 KiB: a pooled size
+    x = _rng().standard_normal((512, 256))  # 1 MiB: a pooled size
     f = fg.jit(lambda a, b: fnp.exp(a * 2.0) + b, donate_argnums=0)
     want = np.exp(x * 2.0) + 1.0
     pooled = buffers.empty(x.shape, x.dtype)
@@ -399,10 +399,10 @@ def test_donating_arrays_from_the_recycled_pool():
     same[...] = x
     _assert_same(f(same, same), np.exp(x * 2.0) + x)
     np.testing.assert_array_equal(same, x)  # passed twice: copied, intact
-    view_arg = buffers.empty((512, 128), x.dtype)
-    view_arg[:256], view_arg[256:] = x, x
-    _assert_same(f(view_arg[:256], view_arg[256:]), np.exp(x * 2.0) + x)
-    np.testing.assert_array_equal(view_arg[:256], x)
+    view_arg = buffers.empty((1024, 256), x.dtype)
+    view_arg[:512], view_arg[512:] = x, x
+    _assert_same(f(view_arg[:512], view_arg[512:]), np.exp(x * 2.0) + x)
+    np.testing.assert_array_equal(view_arg[:512], x)
 
     const = buffers.empty(x.shape, x.dtype)
     const[...] = x

@@ -29,44 +29,37 @@ from funcgrad._src.backend import config
 
 __all__ = ["empty", "zeros", "clear", "idle_bytes"]
 
-#: Arrays smaller than this come straight from NumPy (glibc's default mmap threshold).
-MIN_BYTES = 1 << 17
+#: Smaller arrays come straight from NumPy: malloc serves them from its heap without page
+#: faults often enough that recycling them did not pay (measured on the MLP benchmark).
+MIN_BYTES = 1 << 20
 _PAGE = 4096
 
 _lock = threading.Lock()
-_idle: dict[int, list[np.ndarray]] = {}
+_idle: dict[int, list[tuple[np.ndarray, int]]] = {}  # size -> [(block, its address)]
 _idle_bytes = 0
 _refs: set = set()
+_typestr: dict = {}
 
 
 class _Owner:
-    """Exports one pooled block as an array; its death returns the block."""
+    """Exports one pooled block as an array (NumPy reads ``__array_interface__``); its
+    death returns the block."""
 
     __slots__ = ("block", "__array_interface__", "__weakref__")
 
-    def __init__(self, block: np.ndarray, shape: tuple, dtype: np.dtype) -> None:
-        self.block = block
-        self.__array_interface__ = {"shape": shape, "typestr": dtype.str,
-                                    "descr": dtype.descr, "data": (_address(block), False),
-                                    "version": 3}
+
+class _Ref(weakref.ref):
+    __slots__ = ("block", "address")
 
 
-def _address(block: np.ndarray) -> int:
-    return block.__array_interface__["data"][0]
-
-
-def _release(ref) -> None:
+def _release(ref: _Ref) -> None:
     global _idle_bytes
     _refs.discard(ref)
     block = ref.block
     with _lock:
         if _idle_bytes + block.nbytes <= config.buffer_pool_bytes:
-            _idle.setdefault(block.nbytes, []).append(block)
+            _idle.setdefault(block.nbytes, []).append((block, ref.address))
             _idle_bytes += block.nbytes
-
-
-class _Ref(weakref.ref):
-    __slots__ = ("block",)
 
 
 def empty(shape: tuple, dtype) -> np.ndarray:
@@ -85,20 +78,32 @@ def empty(shape: tuple, dtype) -> np.ndarray:
     n = dtype.itemsize
     for d in shape:
         n *= d
-    if n < MIN_BYTES or config.buffer_pool_bytes <= 0 or dtype.hasobject:
+    if n < MIN_BYTES or config.buffer_pool_bytes <= 0:
         return np.empty(shape, dtype)
+    typestr = _typestr.get(dtype)
+    if typestr is None:
+        if dtype.fields is not None or dtype.hasobject or dtype.subdtype is not None:
+            return np.empty(shape, dtype)  # structured dtypes: not worth describing
+        typestr = _typestr[dtype] = dtype.str
     size = -(-n // _PAGE) * _PAGE
-    block = None
+    found = None
     with _lock:
         stack = _idle.get(size)
         if stack:
-            block = stack.pop()
+            found = stack.pop()
             _idle_bytes -= size
-    if block is None:
+    if found is None:
         block = np.empty(size, np.uint8)
-    owner = _Owner(block, tuple(shape), dtype)
+        address = block.__array_interface__["data"][0]
+    else:
+        block, address = found
+    owner = _Owner()
+    owner.block = block
+    owner.__array_interface__ = {"shape": tuple(shape), "typestr": typestr,
+                                 "data": (address, False), "version": 3}
     ref = _Ref(owner, _release)
     ref.block = block
+    ref.address = address
     _refs.add(ref)
     return np.asarray(owner)
 
@@ -107,7 +112,7 @@ def zeros(shape: tuple, dtype) -> np.ndarray:
     """Like :func:`empty`, filled with zeros.
 
     >>> from funcgrad._src import buffers
-    >>> float(buffers.zeros((300, 300), np.float64).sum())
+    >>> float(buffers.zeros((400, 400), np.float64).sum())
     0.0
     """
     out = empty(shape, dtype)
