@@ -239,6 +239,42 @@ def test_linearize():
     assert f_jvp(1.0).dtype == np.float32
 
 
+def test_linearize_evaluates_the_primal_once():
+    """The linearized function replays only tangent operations: ``fun`` runs once for the
+    output and once more when the linear function is first traced, never again."""
+    calls = []
+
+    def f(x, y):
+        calls.append(1)
+        return fnp.sin(x) * fnp.exp(y) + x @ y
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
+    out, f_jvp = fg.linearize(f, x, y)
+    np.testing.assert_allclose(out, f(x, y))
+    for _ in range(4):
+        tx, ty = rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
+        np.testing.assert_allclose(f_jvp(tx, ty), fg.jvp(f, (x, y), (tx, ty))[1], rtol=1e-12)
+    assert len(calls) == 2 + 1 + 4  # output, first trace, + the reference f and jvp calls
+    eqns = str(fg.make_jaxpr(f_jvp)(x, y))
+    assert "sin" not in eqns and "exp" not in eqns  # the primal parts are constants
+    ts = rng.standard_normal((5, 3, 3))
+    np.testing.assert_allclose(fg.vmap(f_jvp, in_axes=(0, None))(ts, y),
+                               np.stack([f_jvp(t, y) for t in ts]), rtol=1e-12)
+    with pytest.raises((TypeError, ValueError)):
+        f_jvp(np.ones((2, 2)), y)  # a tangent of the wrong shape
+
+
+def test_linearize_under_an_outer_transform():
+    def g(a):
+        y, f_jvp = fg.linearize(fnp.sin, a)
+        return fnp.sum(f_jvp(a))  # = sum(cos(a) * a)
+
+    a = np.array([0.3, -1.2, 2.0])
+    np.testing.assert_allclose(fg.grad(g)(a), np.cos(a) - np.sin(a) * a, rtol=1e-12)
+    check_grads(g, (a,), order=1)
+
+
 # ---------------------------------------------------------------------------------------
 # Jacobians and higher order
 # ---------------------------------------------------------------------------------------

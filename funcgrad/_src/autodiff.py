@@ -673,8 +673,11 @@ def jvp_flat(fun, flat_p, flat_t, in_tree, has_aux):
 def linearize(fun: Callable, *primals):
     """Return ``fun(*primals)`` and a function computing JVPs at ``primals``.
 
-    The returned ``f_jvp(*tangents)`` evaluates ``jvp`` at the saved point (funcgrad
-    re-runs the forward pass for each call rather than storing a linear graph).
+    The returned ``f_jvp(*tangents)`` is linear: its first call traces ``jvp`` at the saved
+    point with ``jit``, where everything that depends only on ``primals`` is computed once
+    (it involves no traced value), so the graph it replays for later tangents holds only
+    the tangent operations, as JAX's linearized function. (At primals that are tracers of
+    an outer transform, each call evaluates ``jvp`` again instead.)
 
     >>> import funcgrad as fg, funcgrad.numpy as fnp
     >>> y, f_jvp = fg.linearize(fnp.exp, 0.0)
@@ -685,8 +688,13 @@ def linearize(fun: Callable, *primals):
     primals = tree_unflatten(tree, flat)
     out = fun(*primals)
 
-    def f_jvp(*tangents):
-        return jvp(fun, primals, tangents)[1]
+    if any(isinstance(x, Tracer) for x in flat):
+        def f_jvp(*tangents):
+            return jvp(fun, primals, tangents)[1]
+    else:
+        from funcgrad._src.jit import jit
+
+        f_jvp = jit(lambda *tangents: jvp(fun, primals, tangents)[1])
 
     return tree_map(lambda o: o if isinstance(o, Tracer) else to_output(backend.canonicalize(o)),
                     out), f_jvp
