@@ -2,7 +2,8 @@
 32 / 128 / 1024: hand-written NumPy forward+backward vs funcgrad eager and jit, and
 PyTorch eager / JAX jit where installed, interleaved in one run. Also per-example gradients
 at batch 128: vmap(grad) vs a Python loop of grad, for funcgrad and, where installed, JAX
-(jit(vmap(grad)), vmap(grad), loop of grad) and torch.func (vmap(grad))."""
+(jit(vmap(grad)), vmap(grad), loop of grad) and torch.func (vmap(grad)); and the floor:
+NumPy writing the per-example outer products alone (the gradients' 182 MB)."""
 
 from __future__ import annotations
 
@@ -152,6 +153,12 @@ def main(repeats: int = 11) -> dict:
              "vmap(grad)": lambda: per_ex(params, x, y),
              "jit(vmap(grad))": lambda f=fg.jit(per_ex): f(params, x, y)}
     ref = per_ex(params, x, y)
+    # The floor: the per-example weight gradients are outer products, 182 MB of float32 for
+    # the batch. Writing them (from the real activations and deltas) is work that any
+    # vmap(grad) must do; NumPy's broadcasting multiply into fresh memory, nothing else.
+    acts = [x[:, :, None]] + [rng.random((128, n, 1), dtype=np.float32) for n in SIZES[1:-1]]
+    deltas = [rng.random((128, 1, n), dtype=np.float32) for n in SIZES[1:]]
+    cands["floor: NumPy outer products only"] = lambda: [a * d for a, d in zip(acts, deltas)]
     if jax is not None:
         xj, yj = jnp.asarray(x), jnp.asarray(y)
         xs, ys = [jnp.asarray(r) for r in x], [jnp.asarray(r) for r in y]
