@@ -620,6 +620,17 @@ row("stack", lambda *xs, axis: fnp.stack(xs, axis=axis),
 
 
 @st.composite
+def _unstack_case(draw):
+    s = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3))
+    return (s,), {"axis": draw(st.integers(-len(s), len(s) - 1))}
+
+
+row("unstack", lambda x, axis: fnp.unstack(x, axis=axis),
+    lambda x, axis: tuple(np.moveaxis(x, axis, 0)), [Dom()], lambda: _unstack_case(),
+    ("unstack",))
+
+
+@st.composite
 def _hv_case(draw, which):
     nd = draw(st.integers(1, 2))
     n = draw(st.integers(2, 3))
@@ -992,7 +1003,7 @@ def _split_case(draw, equal):
     return (s,), {"indices_or_sections": ios, "axis": ax}
 
 
-row("split", fnp.split, np.split, [Dom()], lambda: _split_case(True), ("slice",))
+row("split", fnp.split, np.split, [Dom()], lambda: _split_case(True), ("slice", "split"))
 row("array_split", fnp.array_split, np.array_split, [Dom()], lambda: _split_case(False),
     ("slice",))
 row("tile", fnp.tile, np.tile, [Dom()],

@@ -215,6 +215,7 @@ from funcgrad._src.ops.shape import (
     stack,
     swapaxes,
     transpose,
+    unstack,
     vstack,
 )
 from funcgrad._src.ops.special import logaddexp, logaddexp2

@@ -3,10 +3,11 @@
 ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, ``..._reverse``) and initialisation
 (``U(-1/sqrt(hidden), 1/sqrt(hidden))``).
 
-The time loop is a Python loop over per-step arrays: the sequence is split into steps once,
-each layer maps a list of ``(N, features)`` steps to a list of ``(N, hidden)`` steps, and
-only the final output is stacked. Slicing and stacking therefore cost one operation each
-way per step, never a copy of the whole sequence per step.
+The time loop is a Python loop over per-step arrays. What does not depend on the previous
+step is done for the whole sequence at once: each layer and direction projects all its
+inputs with one GEMM (``(L * N, features) @ W_ih^T``, plus the biases that can be folded
+in), and ``unstack`` splits the result into steps (its gradient is one ``stack``, not one
+zero-padded array per step). Only the hidden-to-hidden product runs per step.
 
 >>> import funcgrad as fg, funcgrad.numpy as fnp
 >>> from funcgrad_nn.modules import GRU
@@ -65,16 +66,17 @@ class _RNNBase(Module):
         return "(N, L, {})" if self.batch_first else "(L, N, {})"
 
     def _steps(self, x):
-        """The input as a list of ``(N, input_size)`` steps; whether it was batched."""
+        """The input as one time-major ``(L, N, input_size)`` array; whether it was
+        batched."""
         nd = getattr(x, "ndim", 0)
         if nd not in (2, 3) or x.shape[-1] != self.input_size:
             raise self._bad_input(f"{self._layout().format(self.input_size)} or "
                                   f"(L, {self.input_size})", x)
         if nd == 2:
-            return [fnp.expand_dims(x[t], 0) for t in range(x.shape[0])], False
+            return fnp.expand_dims(x, 1), False
         if self.batch_first:
-            return [x[:, t] for t in range(x.shape[1])], True
-        return [x[t] for t in range(x.shape[0])], True
+            return fnp.swapaxes(x, 0, 1), True
+        return x, True
 
     def _initial(self, hx, n: int, batched: bool, dtype, what: str = "hx"):
         dirs = 2 if self.bidirectional else 1
@@ -88,10 +90,12 @@ class _RNNBase(Module):
                              f"{tuple(getattr(hx, 'shape', ()))}")
         return [hx[i] if batched else fnp.expand_dims(hx[i], 0) for i in range(shape[0])]
 
-    def _finish(self, outs, batched: bool):
+    def _finish(self, ys, batched: bool):
+        """The last layer's time-major ``(L, N, H * directions)`` output in the input's
+        layout."""
         if not batched:
-            return fnp.stack([o[0] for o in outs], axis=0)
-        return fnp.stack(outs, axis=1 if self.batch_first else 0)
+            return ys[:, 0]
+        return fnp.swapaxes(ys, 0, 1) if self.batch_first else ys
 
     @staticmethod
     def _stack_state(hs, batched: bool):
@@ -100,48 +104,52 @@ class _RNNBase(Module):
     # --- the recurrence -------------------------------------------------------------
     @staticmethod
     def _proj(w, b, n: int):
-        """The step function ``x_t @ w.T + b``; the transpose and the bias's broadcast to
+        """The step function ``h @ w.T + b``; the transpose and the bias's broadcast to
         ``(n, out)`` happen once per sequence, not per step."""
         wt = fnp.transpose(w)
         if b is None:
-            return lambda x_t: fnp.matmul(x_t, wt)
+            return lambda h: fnp.matmul(h, wt)
         b = fnp.broadcast_to(b, (n, w.shape[0]))
-        return lambda x_t: fnp.matmul(x_t, wt) + b
+        return lambda h: fnp.matmul(h, wt) + b
 
-    def _prepare(self, x0, w_ih, w_hh, b_ih, b_hh):
-        """The step function ``(x_t, h, c) -> (h, c)`` of one layer and direction, with
-        every per-sequence preparation (transposes, bias broadcasts) done once."""
+    def _prepare(self, n: int, w_hh, b_ih, b_hh):
+        """``(bias, step)`` of one layer and direction: the bias to add to the whole
+        sequence's input projection (or None), and ``step(gi_t, h, c) -> (h, c)`` given
+        that projection at step t, with its per-sequence preparation done once."""
         raise NotImplementedError
 
     def _run(self, params, xs, h0s, c0s=None):
-        """Run every layer and direction; returns output steps and final h (and c)."""
+        """Run every layer and direction on the time-major input ``xs`` ``(L, N, F)``;
+        returns the last layer's time-major output and the final h (and c) of each."""
         dirs = 2 if self.bidirectional else 1
+        n = xs.shape[1]
         h_n, c_n = [], []
         for layer in range(self.num_layers):
             outs_dir = []
             for d in range(dirs):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
-                step = self._prepare(xs[0], params["weight_ih" + sfx],
-                                     params["weight_hh" + sfx], params.get("bias_ih" + sfx),
-                                     params.get("bias_hh" + sfx))
+                bias, step = self._prepare(n, params["weight_hh" + sfx],
+                                           params.get("bias_ih" + sfx),
+                                           params.get("bias_hh" + sfx))
+                gi = fnp.matmul(xs, fnp.transpose(params["weight_ih" + sfx]))  # one GEMM
+                if bias is not None:
+                    gi = gi + bias
+                gis = fnp.unstack(gi, axis=0)
                 i = layer * dirs + d
                 h = h0s[i]
                 c = None if c0s is None else c0s[i]
                 hs = []
-                for x_t in (xs if d == 0 else xs[::-1]):
-                    h, c = step(x_t, h, c)
+                for gi_t in (gis if d == 0 else gis[::-1]):
+                    h, c = step(gi_t, h, c)
                     hs.append(h)
                 if d == 1:
                     hs.reverse()
-                outs_dir.append(hs)
+                outs_dir.append(fnp.stack(hs, axis=0))
                 h_n.append(h)
                 c_n.append(c)
-            if dirs == 1:
-                xs = outs_dir[0]
-            else:
-                xs = [fnp.concatenate([a, b], axis=-1) for a, b in zip(*outs_dir)]
+            xs = outs_dir[0] if dirs == 1 else fnp.concatenate(outs_dir, axis=-1)
             if self.dropout > 0.0 and self.training and layer < self.num_layers - 1:
-                xs = [F.dropout(self.make_rng(), x_t, self.dropout, True) for x_t in xs]
+                xs = F.dropout(self.make_rng(), xs, self.dropout, True)
         return xs, h_n, c_n
 
     def extra_repr(self) -> str:
@@ -193,22 +201,21 @@ class RNN(_RNNBase):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional)
 
-    def _prepare(self, x0, w_ih, w_hh, b_ih, b_hh):
-        b = None if b_ih is None else b_ih + b_hh  # one bias add per step, not two
-        proj_x = self._proj(w_ih, b, x0.shape[0])
+    def _prepare(self, n, w_hh, b_ih, b_hh):
         proj_h = self._proj(w_hh, None, 0)
         act = fnp.tanh if self.nonlinearity == "tanh" else nn.relu
 
-        def step(x_t, h, c):
-            return act(proj_x(x_t) + proj_h(h)), None
+        def step(gi_t, h, c):
+            return act(gi_t + proj_h(h)), None
 
-        return step
+        # both biases join the input projection: added once for the whole sequence
+        return (None if b_ih is None else b_ih + b_hh), step
 
     def forward(self, params, input, hx=None):  # noqa: A002
         xs, batched = self._steps(input)
-        h0 = self._initial(hx, xs[0].shape[0], batched, xs[0].dtype)
-        outs, h_n, _ = self._run(params, xs, h0)
-        return self._finish(outs, batched), self._stack_state(h_n, batched)
+        h0 = self._initial(hx, xs.shape[1], batched, xs.dtype)
+        ys, h_n, _ = self._run(params, xs, h0)
+        return self._finish(ys, batched), self._stack_state(h_n, batched)
 
 
 class GRU(_RNNBase):
@@ -235,25 +242,25 @@ class GRU(_RNNBase):
 
     gates = 3
 
-    def _prepare(self, x0, w_ih, w_hh, b_ih, b_hh):
-        n, hs = x0.shape[0], self.hidden_size
-        proj_x = self._proj(w_ih, b_ih, n)
-        proj_h = self._proj(w_hh, b_hh, n)
+    def _prepare(self, n, w_hh, b_ih, b_hh):
+        hs = self.hidden_size
+        proj_h = self._proj(w_hh, b_hh, n)  # b_hn sits inside r * (...): stays per step
         k = 2 * hs
 
-        def step(x_t, h, c):
-            gi, gh = proj_x(x_t), proj_h(h)
-            rz = nn.sigmoid((gi + gh)[:, :k])  # one slice of the sum, not two
-            n = fnp.tanh(gi[:, k:] + rz[:, :hs] * gh[:, k:])
-            return n + rz[:, hs:] * (h - n), None
+        def step(gi, h, c):  # split, not sliced: the gradient is one concatenate each
+            gi_rz, gi_n = fnp.split(gi, [k], axis=1)
+            gh_rz, gh_n = fnp.split(proj_h(h), [k], axis=1)
+            r, z = fnp.split(nn.sigmoid(gi_rz + gh_rz), 2, axis=1)
+            n = fnp.tanh(gi_n + r * gh_n)
+            return n + z * (h - n), None
 
-        return step
+        return b_ih, step
 
     def forward(self, params, input, hx=None):  # noqa: A002
         xs, batched = self._steps(input)
-        h0 = self._initial(hx, xs[0].shape[0], batched, xs[0].dtype)
-        outs, h_n, _ = self._run(params, xs, h0)
-        return self._finish(outs, batched), self._stack_state(h_n, batched)
+        h0 = self._initial(hx, xs.shape[1], batched, xs.dtype)
+        ys, h_n, _ = self._run(params, xs, h0)
+        return self._finish(ys, batched), self._stack_state(h_n, batched)
 
 
 class LSTM(_RNNBase):
@@ -280,31 +287,30 @@ class LSTM(_RNNBase):
 
     gates = 4
 
-    def _prepare(self, x0, w_ih, w_hh, b_ih, b_hh):
-        b = None if b_ih is None else b_ih + b_hh  # one bias add per step, not two
-        proj_x = self._proj(w_ih, b, x0.shape[0])
+    def _prepare(self, n, w_hh, b_ih, b_hh):
         proj_h = self._proj(w_hh, None, 0)
         hs = self.hidden_size
 
-        def step(x_t, h, c):
-            g = proj_x(x_t) + proj_h(h)
-            s = nn.sigmoid(g)
-            c = s[:, hs:2 * hs] * c + s[:, :hs] * fnp.tanh(g[:, 2 * hs:3 * hs])
-            return s[:, 3 * hs:] * fnp.tanh(c), c
+        def step(gi, h, c):  # split, not sliced: the gradient is one concatenate each
+            g = gi + proj_h(h)
+            i, f, _, o = fnp.split(nn.sigmoid(g), 4, axis=1)
+            c = f * c + i * fnp.tanh(fnp.split(g, [2 * hs, 3 * hs], axis=1)[1])
+            return o * fnp.tanh(c), c
 
-        return step
+        # both biases join the input projection: added once for the whole sequence
+        return (None if b_ih is None else b_ih + b_hh), step
 
     def forward(self, params, input, hx=None):  # noqa: A002
         xs, batched = self._steps(input)
-        n = xs[0].shape[0]
+        n = xs.shape[1]
         if hx is None:
-            h0 = self._initial(None, n, batched, xs[0].dtype)
+            h0 = self._initial(None, n, batched, xs.dtype)
             c0 = h0
         else:
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                 raise ValueError(f"{self._short()}: hx must be a pair (h_0, c_0)")
-            h0 = self._initial(hx[0], n, batched, xs[0].dtype, "h_0")
-            c0 = self._initial(hx[1], n, batched, xs[0].dtype, "c_0")
-        outs, h_n, c_n = self._run(params, xs, h0, c0)
-        return self._finish(outs, batched), (self._stack_state(h_n, batched),
+            h0 = self._initial(hx[0], n, batched, xs.dtype, "h_0")
+            c0 = self._initial(hx[1], n, batched, xs.dtype, "c_0")
+        ys, h_n, c_n = self._run(params, xs, h0, c0)
+        return self._finish(ys, batched), (self._stack_state(h_n, batched),
                                              self._stack_state(c_n, batched))

@@ -1056,7 +1056,11 @@ def array_split(ary, indices_or_sections, axis=0):
         points = np.cumsum(sizes).tolist()
     else:
         points = [0] + [operator.index(i) for i in indices_or_sections] + [n]
-    pre = (slice(None),) * axis
+    if all(0 <= a <= b <= n for a, b in zip(points, points[1:])):  # contiguous pieces
+        from funcgrad._src.ops.shape import split_at
+
+        return split_at(x, points, axis)
+    pre = (slice(None),) * axis  # unsorted or out-of-range indices: NumPy's slicing rules
     return [getitem(x, pre + (slice(points[i], points[i + 1]),))
             for i in range(len(points) - 1)]
 

@@ -346,6 +346,90 @@ def stack(arrays, axis=0):
     return concatenate([expand_dims(a, axis) for a in arrays], axis=axis)
 
 
+# --- unstack (the inverse of stack; a multiple-result primitive) -----------------------
+
+
+def _unstack_impl(x, *, axis):
+    m = xp_of(x).moveaxis(x, axis, 0)
+    return tuple(m[i, ...] for i in range(m.shape[0]))  # views (0-d arrays, not scalars)
+
+
+def _unstack_vjp(gs, ans, x, *, axis):
+    return stack(gs, axis=axis)  # one copy, where slicing would scatter each piece
+
+
+def _unstack_jvp(primals, tangents, *, axis):
+    (x,), (t,) = primals, tangents
+    outs = bind(unstack_p, x, axis=axis)
+    return outs, (None if t is None else bind(unstack_p, t, axis=axis))
+
+
+def _unstack_batch(axis_size, args, dims, *, axis):
+    (x,), (d,) = args, dims
+    outs = bind(unstack_p, moveaxis_to_front(x, d), axis=axis + 1)
+    return outs, [0] * len(outs)
+
+
+unstack_p = Primitive("unstack", _unstack_impl, vjp=(_unstack_vjp,), jvp=_unstack_jvp,
+                      batch=_unstack_batch, multiple_results=True)
+
+
+def unstack(x, /, *, axis=0):
+    """Split an array into a tuple of arrays along ``axis``, removing it
+    (``numpy.unstack``, NumPy 2.1). One primitive: its VJP is a single ``stack``, where
+    indexing each piece would add up one zero-padded array per piece.
+
+    >>> import funcgrad.numpy as fnp
+    >>> [a.tolist() for a in fnp.unstack(fnp.array([[1, 2], [3, 4]]), axis=1)]
+    [[1, 3], [2, 4]]
+    """
+    x = _arr(x)
+    if x.ndim == 0:
+        raise ValueError("unstack: input must be at least 1-d, got a 0-d array")
+    axis = _norm_axis(axis, x.ndim, "unstack")
+    if x.shape[axis] == 0:
+        return ()
+    if not isinstance(x, Tracer):
+        return tuple(_unstack_impl(x, axis=axis))
+    return tuple(bind(unstack_p, x, axis=axis))
+
+
+# --- split_at (contiguous pieces along an axis; a multiple-result primitive) ----------
+
+
+def _split_impl(x, *, points, axis):
+    pre = (slice(None),) * axis
+    return tuple(x[pre + (slice(points[i], points[i + 1]),)] for i in range(len(points) - 1))
+
+
+def _split_batch(axis_size, args, dims, *, points, axis):
+    (x,), (d,) = args, dims
+    outs = bind(split_p, moveaxis_to_front(x, d), points=points, axis=axis + 1)
+    return outs, [0] * len(outs)
+
+
+def _split_jvp(primals, tangents, *, points, axis):
+    (x,), (t,) = primals, tangents
+    outs = bind(split_p, x, points=points, axis=axis)
+    return outs, (None if t is None else bind(split_p, t, points=points, axis=axis))
+
+
+split_p = Primitive("split", _split_impl, batch=_split_batch, jvp=_split_jvp,
+                    multiple_results=True)
+split_p.vjp = (lambda gs, ans, x, *, points, axis: concatenate(gs, axis=axis),)
+
+
+def split_at(x, points, axis: int):
+    """The pieces ``x[..., points[i]:points[i + 1], ...]`` along ``axis``, for
+    non-decreasing ``points`` from 0 to ``x.shape[axis]`` (what ``numpy.split`` and
+    ``array_split`` make): one primitive whose VJP is one ``concatenate``, where slicing each
+    piece would add up one zero-padded array per piece."""
+    points = tuple(int(p) for p in points)
+    if not isinstance(x, Tracer):
+        return list(_split_impl(x, points=points, axis=axis))
+    return list(bind(split_p, x, points=points, axis=axis))
+
+
 def hstack(tup):
     """Stack arrays horizontally (``numpy.hstack``).
 
