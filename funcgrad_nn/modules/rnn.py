@@ -23,6 +23,7 @@ import math
 
 import funcgrad.numpy as fnp
 from funcgrad import nn
+from funcgrad._src.ops.shape import split_at
 from funcgrad_nn import functional as F
 from funcgrad_nn import init
 from funcgrad_nn.modules.module import Module
@@ -247,10 +248,12 @@ class GRU(_RNNBase):
         proj_h = self._proj(w_hh, b_hh, n)  # b_hn sits inside r * (...): stays per step
         k = 2 * hs
 
+        rz_n, r_z = (0, k, 3 * hs), (0, hs, k)
+
         def step(gi, h, c):  # split, not sliced: the gradient is one concatenate each
-            gi_rz, gi_n = fnp.split(gi, [k], axis=1)
-            gh_rz, gh_n = fnp.split(proj_h(h), [k], axis=1)
-            r, z = fnp.split(nn.sigmoid(gi_rz + gh_rz), 2, axis=1)
+            gi_rz, gi_n = split_at(gi, rz_n, 1)
+            gh_rz, gh_n = split_at(proj_h(h), rz_n, 1)
+            r, z = split_at(nn.sigmoid(gi_rz + gh_rz), r_z, 1)
             n = fnp.tanh(gi_n + r * gh_n)
             return n + z * (h - n), None
 
@@ -291,10 +294,12 @@ class LSTM(_RNNBase):
         proj_h = self._proj(w_hh, None, 0)
         hs = self.hidden_size
 
+        quarters = (0, hs, 2 * hs, 3 * hs, 4 * hs)
+
         def step(gi, h, c):  # split, not sliced: the gradient is one concatenate each
             g = gi + proj_h(h)
-            i, f, _, o = fnp.split(nn.sigmoid(g), 4, axis=1)
-            c = f * c + i * fnp.tanh(fnp.split(g, [2 * hs, 3 * hs], axis=1)[1])
+            i, f, _, o = split_at(nn.sigmoid(g), quarters, 1)
+            c = f * c + i * fnp.tanh(split_at(g, quarters, 1)[2])
             return o * fnp.tanh(c), c
 
         # both biases join the input projection: added once for the whole sequence
