@@ -7,6 +7,7 @@ import platform
 import subprocess
 import sys
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -167,3 +168,33 @@ def test_import_primes_malloc_for_mid_sized_temporaries():
 
     assert faults(256 << 20) < 300  # 10 steps x 640 pages would be 6,400
     assert faults(0) > 3000  # the unprimed default: the pages come back every step
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_starts_with_a_fresh_pool():
+    a = buffers.empty(SHAPE, np.float32)
+    del a
+    assert buffers.idle_bytes() > 0
+    buffers._lock.acquire()  # as if another thread held it at the fork
+    try:
+        r, w = os.pipe()
+        with warnings.catch_warnings():  # Python >= 3.12 warns about fork with threads
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:  # child: must not deadlock, and owns no parent blocks
+            try:
+                ok = buffers.idle_bytes() == 0
+                b = buffers.empty(SHAPE, np.float32)
+                b.fill(1.0)
+                del b
+                ok = ok and buffers.idle_bytes() > 0
+                os.write(w, b"1" if ok else b"0")
+            finally:
+                os._exit(0)
+    finally:
+        buffers._lock.release()
+    os.close(w)
+    got = os.read(r, 1)
+    os.close(r)
+    os.waitpid(pid, 0)
+    assert got == b"1"

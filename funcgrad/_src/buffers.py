@@ -20,6 +20,7 @@ and a weak reference to the owner releases the block when the owner dies.
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 
@@ -151,6 +152,18 @@ def _prime_malloc(nbytes: int = 8 << 20) -> None:
     with the pool (``FUNCGRAD_BUFFER_POOL_BYTES=0``)."""
     np.empty(nbytes, np.uint8)
 
+
+def _after_fork_in_child() -> None:
+    """A forked child (a DataLoader worker, say) starts with a fresh lock, in case another
+    thread held it at the fork, and without the parent's idle blocks."""
+    global _lock, _idle_bytes
+    _lock = threading.Lock()
+    _idle.clear()
+    _idle_bytes = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 if config.buffer_pool_bytes > 0:
     _prime_malloc()
