@@ -95,6 +95,10 @@ def _binop(prim, x, y):
             if tr.alive:
                 return tr.process_primitive(prim, (x, y), _NO_PARAMS)
             return bind(prim, x, y)
+        if tx is ty and x._trace is y._trace and x.shape == y.shape:  # same-shape tracers
+            tr = x._trace
+            if tr.alive:
+                return tr.process_primitive(prim, (x, y), _NO_PARAMS)
         return bind(prim, *_broadcast_operands(prim.name, (x, y)))
     if isinstance(y, Tracer):
         if tx in _SCALARS:
