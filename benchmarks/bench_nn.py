@@ -149,6 +149,44 @@ def jax_lenet_step():
     return jax.jit(step)
 
 
+def _candidates(loss, numpy_step, params, *args):
+    """The hand-written NumPy step and funcgrad's eager and jitted SGD steps on ``loss``,
+    checked against it first; returns ``(reference result, candidates)``."""
+
+    def step(p, *a):
+        return sgd(p, fg.grad(loss)(p, *a))
+
+    jit_step = fg.jit(step)
+    ref = numpy_step(params, *args)
+    for got in (step(params, *args), jit_step(params, *args)):
+        for a, b in zip(fg.tree.leaves(got), fg.tree.leaves(ref)):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    return ref, {
+        "numpy hand-written": lambda: numpy_step(params, *args),
+        "funcgrad eager": lambda: step(params, *args),
+        "funcgrad jit": lambda: jit_step(params, *args),
+    }
+
+
+def _add_jax(cands, make_step, model, params, ref, *args) -> None:
+    """Add the ``jax.jit`` step from ``make_step()`` (on the same weights, as a flat
+    state_dict), checked against the reference result, where JAX is installed."""
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return
+    jstep = make_step()
+    jp = {k: jnp.asarray(v) for k, v in model.state_dict(params).items()}
+    jargs = [jnp.asarray(a) for a in args]
+    flat_ref = model.state_dict(ref)
+    got = jstep(jp, *jargs)
+    assert got.keys() == flat_ref.keys()
+    for k, a in got.items():
+        np.testing.assert_allclose(np.asarray(a), flat_ref[k], rtol=1e-4, atol=1e-6)
+    cands["JAX jit"] = lambda: jax.block_until_ready(jstep(jp, *jargs))
+
+
 def bench_lenet(repeats: int) -> dict:
     rng = np.random.default_rng(0)
     model = lenet()
@@ -156,22 +194,8 @@ def bench_lenet(repeats: int) -> dict:
     x = rng.random((BATCH, 1, 28, 28), dtype=np.float32)
     labels = rng.integers(0, 10, BATCH).astype(np.int32)
 
-    def loss_fn(p, x, y):
-        return losses.cross_entropy(model(p, x), y)
-
-    def step(p, x, y):
-        return sgd(p, fg.grad(loss_fn)(p, x, y))
-
-    jit_step = fg.jit(step)
-    ref = numpy_lenet_step(params, x, labels)
-    for got in (step(params, x, labels), jit_step(params, x, labels)):
-        for a, b in zip(fg.tree.leaves(got), fg.tree.leaves(ref)):
-            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
-    cands = {
-        "numpy hand-written": lambda: numpy_lenet_step(params, x, labels),
-        "funcgrad eager": lambda: step(params, x, labels),
-        "funcgrad jit": lambda: jit_step(params, x, labels),
-    }
+    ref, cands = _candidates(lambda p, x, y: losses.cross_entropy(model(p, x), y),
+                             numpy_lenet_step, params, x, labels)
     try:
         import torch
 
@@ -196,21 +220,7 @@ def bench_lenet(repeats: int) -> dict:
         cands["PyTorch eager"] = torch_step
     except ImportError:
         pass
-    try:
-        import jax
-        import jax.numpy as jnp
-
-        jstep = jax_lenet_step()
-        jp = {k: jnp.asarray(v) for k, v in model.state_dict(params).items()}
-        xj, yj = jnp.asarray(x), jnp.asarray(labels)
-        flat_ref = model.state_dict(ref)
-        got = jstep(jp, xj, yj)
-        assert got.keys() == flat_ref.keys()
-        for k, a in got.items():
-            np.testing.assert_allclose(np.asarray(a), flat_ref[k], rtol=1e-4, atol=1e-6)
-        cands["JAX jit"] = lambda: jax.block_until_ready(jstep(jp, xj, yj))
-    except ImportError:
-        pass
+    _add_jax(cands, jax_lenet_step, model, params, ref, x, labels)
     with pin_blas(1):
         return measure(cands, repeats=repeats, number=3)
 
@@ -313,22 +323,8 @@ def bench_gru(repeats: int) -> dict:
     x = rng.standard_normal((BATCH, 8, 8)).astype(np.float32)
     y = rng.standard_normal((BATCH, 1)).astype(np.float32)
 
-    def loss_fn(p, x, y):
-        return losses.mse_loss(model(p, x), y)
-
-    def step(p, x, y):
-        return sgd(p, fg.grad(loss_fn)(p, x, y))
-
-    jit_step = fg.jit(step)
-    ref = numpy_gru_step(params, x, y)
-    for got in (step(params, x, y), jit_step(params, x, y)):
-        for a, b in zip(fg.tree.leaves(got), fg.tree.leaves(ref)):
-            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
-    cands = {
-        "numpy hand-written": lambda: numpy_gru_step(params, x, y),
-        "funcgrad eager": lambda: step(params, x, y),
-        "funcgrad jit": lambda: jit_step(params, x, y),
-    }
+    ref, cands = _candidates(lambda p, x, y: losses.mse_loss(model(p, x), y),
+                             numpy_gru_step, params, x, y)
     try:
         import torch
 
@@ -355,21 +351,7 @@ def bench_gru(repeats: int) -> dict:
         cands["PyTorch eager"] = torch_step
     except ImportError:
         pass
-    try:
-        import jax
-        import jax.numpy as jnp
-
-        jstep = jax_gru_step()
-        jp = {k: jnp.asarray(v) for k, v in model.state_dict(params).items()}
-        xj, yj = jnp.asarray(x), jnp.asarray(y)
-        flat_ref = model.state_dict(ref)
-        got = jstep(jp, xj, yj)
-        assert got.keys() == flat_ref.keys()
-        for k, a in got.items():
-            np.testing.assert_allclose(np.asarray(a), flat_ref[k], rtol=1e-4, atol=1e-6)
-        cands["JAX jit"] = lambda: jax.block_until_ready(jstep(jp, xj, yj))
-    except ImportError:
-        pass
+    _add_jax(cands, jax_gru_step, model, params, ref, x, y)
     with pin_blas(1):
         return measure(cands, repeats=repeats, number=5)
 
