@@ -27,6 +27,7 @@ Defaults follow JAX without 64-bit mode: ``float32`` and ``int32``.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from collections.abc import Sequence
@@ -372,6 +373,21 @@ def _float_in(x) -> tuple[np.ndarray, np.dtype]:
     return x.astype(np.float64), out_dtype
 
 
+def _on_flat_float64(fn):
+    """``fn`` applied to the input as a flat float64 array, with floating-point warnings
+    off, its result reshaped and cast back to the input's float dtype (float64 for integer
+    input; a cast to float32 may overflow to inf, silently)."""
+
+    @functools.wraps(fn)
+    def wrapper(x):
+        x, dtype = _float_in(x)
+        with np.errstate(all="ignore"):
+            return np.asarray(fn(x.ravel()).reshape(x.shape), dtype)
+
+    return wrapper
+
+
+@_on_flat_float64
 def erf(x) -> np.ndarray:
     """The error function, elementwise, to a few units in the last place of float64.
 
@@ -386,17 +402,15 @@ def erf(x) -> np.ndarray:
     >>> float(erf(0.5))  # doctest: +ELLIPSIS
     0.52049987781304...
     """
-    x, dtype = _float_in(x)
-    flat = x.ravel()
-    out = np.empty_like(flat)
-    with np.errstate(all="ignore"):
-        small = np.abs(flat) < _ERF_SMALL
-        out[small] = _erf_taylor(flat[small])
-        big = ~small
-        out[big] = np.copysign(1 - _erfc_nonneg(np.abs(flat[big])), flat[big])
-    return np.asarray(out.reshape(x.shape), dtype)
+    out = np.empty_like(x)
+    small = np.abs(x) < _ERF_SMALL
+    out[small] = _erf_taylor(x[small])
+    big = ~small
+    out[big] = np.copysign(1 - _erfc_nonneg(np.abs(x[big])), x[big])
+    return out
 
 
+@_on_flat_float64
 def erfc(x) -> np.ndarray:
     """The complementary error function ``1 - erf(x)``, accurate in the right tail.
 
@@ -414,14 +428,11 @@ def erfc(x) -> np.ndarray:
     >>> float(erfc(10.0))  # doctest: +ELLIPSIS
     2.08848758376254...e-45
     """
-    x, dtype = _float_in(x)
-    flat = x.ravel()
-    with np.errstate(all="ignore"):
-        c = _erfc_nonneg(np.abs(flat))
-        out = np.where(flat < 0, 2 - c, c)
-    return np.asarray(out.reshape(x.shape), dtype)
+    c = _erfc_nonneg(np.abs(x))
+    return np.where(x < 0, 2 - c, c)
 
 
+@_on_flat_float64
 def erfcx(x) -> np.ndarray:
     """The scaled complementary error function ``exp(x**2) erfc(x)``, elementwise.
 
@@ -438,12 +449,8 @@ def erfcx(x) -> np.ndarray:
     >>> float(erfcx(1e5))  # doctest: +ELLIPSIS
     5.6418958351...e-06
     """
-    x, dtype = _float_in(x)
-    flat = x.ravel()
-    with np.errstate(all="ignore"):
-        cx = _erfcx_nonneg(np.abs(flat))
-        out = np.where(flat < 0, 2 * _exp_square(flat, 1.0) - cx, cx)
-        return np.asarray(out.reshape(x.shape), dtype)  # (float32 may overflow)
+    cx = _erfcx_nonneg(np.abs(x))
+    return np.where(x < 0, 2 * _exp_square(x, 1.0) - cx, cx)
 
 
 # Giles (2010), "Approximating the erfinv function", single-precision version:
@@ -490,6 +497,7 @@ def _erfcinv_small(q: np.ndarray) -> np.ndarray:
     return y
 
 
+@_on_flat_float64
 def erfinv(x) -> np.ndarray:
     """The inverse error function, elementwise, to about 1e-15 relative accuracy.
 
@@ -505,14 +513,12 @@ def erfinv(x) -> np.ndarray:
     >>> float(erfinv(0.5))  # doctest: +ELLIPSIS
     0.47693627620446...
     """
-    x, dtype = _float_in(x)
-    flat = x.ravel()
-    a = np.abs(flat)
-    y = np.full(flat.shape, np.nan)
+    a = np.abs(x)
+    y = np.full(x.shape, np.nan)
     central, tail = a < 0.5, (a >= 0.5) & (a <= 1)
-    y[central] = _erfinv_central(flat[central])
-    y[tail] = np.copysign(_erfcinv_small(1 - a[tail]), flat[tail])
-    return np.asarray(y.reshape(x.shape), dtype)
+    y[central] = _erfinv_central(x[central])
+    y[tail] = np.copysign(_erfcinv_small(1 - a[tail]), x[tail])
+    return y
 
 
 def erfcinv(q) -> np.ndarray:
