@@ -354,20 +354,12 @@ def _conv_db(g, ans, x, w, b, **p):
 
 def _conv_jvp(primals, tangents, **params):
     """Bilinear in ``(x, w)``, plus the bias (linear) when there is one."""
-    if len(primals) == 2:
-        return _bilinear_jvp(lambda: conv_general_p)(primals, tangents, **params)
-    (x, w, b), (tx, tw, tb) = primals, tangents
-    ans = bind(conv_general_p, x, w, b, **params)
-    out = None
-    if tx is not None:
-        out = bind(conv_general_p, tx, w, **params)
-    if tw is not None:
-        t = bind(conv_general_p, x, tw, **params)
-        out = t if out is None else out + t
-    if tb is not None:
+    ans = bind(conv_general_p, *primals, **params)
+    out = _bilinear_tangent(conv_general_p, primals[:2], tangents[:2], params)
+    if len(primals) == 3 and tangents[2] is not None:
         from funcgrad._src.ops.shape import broadcast_to
 
-        t = broadcast_to(_reshape(tb, (-1,) + (1,) * (ans.ndim - 2)), ans.shape)
+        t = broadcast_to(_reshape(tangents[2], (-1,) + (1,) * (ans.ndim - 2)), ans.shape)
         out = t if out is None else out + t
     return ans, out
 
@@ -399,21 +391,26 @@ def _convw_dg(c, ans, x, g, *, kernel, **p):
     return _conv_to(x, c, tuple(g.shape[2:]), **p)
 
 
+def _bilinear_tangent(prim, primals, tangents, params):
+    """The tangent of ``prim(a, b)``, linear in each argument: ``prim(ta, b) + prim(a, tb)``
+    (None when neither argument has a tangent)."""
+    (a, b), (ta, tb) = primals, tangents
+    out = None
+    if ta is not None:
+        out = bind(prim, ta, b, **params)
+    if tb is not None:
+        t = bind(prim, a, tb, **params)
+        out = t if out is None else out + t
+    return out
+
+
 def _bilinear_jvp(prim_ref):
     """JVP of a primitive linear in each of its two arguments."""
 
     def rule(primals, tangents, **params):
         prim = prim_ref()
-        a, b = primals
-        ta, tb = tangents
-        ans = bind(prim, a, b, **params)
-        out = None
-        if ta is not None:
-            out = bind(prim, ta, b, **params)
-        if tb is not None:
-            t = bind(prim, a, tb, **params)
-            out = t if out is None else out + t
-        return ans, out
+        return (bind(prim, *primals, **params),
+                _bilinear_tangent(prim, primals, tangents, params))
 
     return rule
 
