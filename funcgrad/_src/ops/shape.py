@@ -358,20 +358,21 @@ def _unstack_vjp(gs, ans, x, *, axis):
     return stack(gs, axis=axis)  # one copy, where slicing would scatter each piece
 
 
-def _unstack_jvp(primals, tangents, *, axis):
-    (x,), (t,) = primals, tangents
-    outs = bind(unstack_p, x, axis=axis)
-    return outs, (None if t is None else bind(unstack_p, t, axis=axis))
+def _pieces_batch(prim):
+    """Batching rule of ``unstack``/``split``: the batch dimension to the front, the axis
+    one further on; every piece is batched along 0."""
+
+    def rule(axis_size, args, dims, *, axis, **params):
+        (x,), (d,) = args, dims
+        outs = bind(prim, moveaxis_to_front(x, d), axis=axis + 1, **params)
+        return outs, [0] * len(outs)
+
+    return rule
 
 
-def _unstack_batch(axis_size, args, dims, *, axis):
-    (x,), (d,) = args, dims
-    outs = bind(unstack_p, moveaxis_to_front(x, d), axis=axis + 1)
-    return outs, [0] * len(outs)
-
-
-unstack_p = Primitive("unstack", _unstack_impl, vjp=(_unstack_vjp,), jvp=_unstack_jvp,
-                      batch=_unstack_batch, multiple_results=True)
+unstack_p = Primitive("unstack", _unstack_impl, vjp=(_unstack_vjp,), multiple_results=True)
+unstack_p.jvp = linear_jvp(unstack_p)
+unstack_p.batch = _pieces_batch(unstack_p)
 
 
 def unstack(x, /, *, axis=0):
@@ -402,20 +403,9 @@ def _split_impl(x, *, points, axis):
     return tuple(x[pre + (slice(points[i], points[i + 1]),)] for i in range(len(points) - 1))
 
 
-def _split_batch(axis_size, args, dims, *, points, axis):
-    (x,), (d,) = args, dims
-    outs = bind(split_p, moveaxis_to_front(x, d), points=points, axis=axis + 1)
-    return outs, [0] * len(outs)
-
-
-def _split_jvp(primals, tangents, *, points, axis):
-    (x,), (t,) = primals, tangents
-    outs = bind(split_p, x, points=points, axis=axis)
-    return outs, (None if t is None else bind(split_p, t, points=points, axis=axis))
-
-
-split_p = Primitive("split", _split_impl, batch=_split_batch, jvp=_split_jvp,
-                    multiple_results=True)
+split_p = Primitive("split", _split_impl, multiple_results=True)
+split_p.jvp = linear_jvp(split_p)
+split_p.batch = _pieces_batch(split_p)
 split_p.vjp = (lambda gs, ans, x, *, points, axis: concatenate(gs, axis=axis),)
 
 
