@@ -131,17 +131,8 @@ def _split_index(x, idx):
         if i is None:
             template.append(None)
             continue
-        size = x.shape[dim]
-        if isinstance(i, int):
-            if not -size <= i < size:
-                raise IndexError(f"getitem: index {i} is out of bounds for axis {dim} with "
-                                 f"size {size}")
-            template.append(i % size)
-        elif isinstance(i, slice):
-            start, stop, step = i.indices(size)
-            if stop < 0:  # a reversed slice through index 0: -1 would mean the last element
-                stop = None
-            template.append(("slice", start, stop, step))
+        if isinstance(i, (int, slice)):
+            template.append(_basic_entry(i, x.shape[dim], dim))
         else:
             template.append(ARR)
             arrays.append(i)
@@ -149,24 +140,23 @@ def _split_index(x, idx):
     return tuple(template), arrays
 
 
+def _basic_entry(i, size: int, dim: int):
+    """The template entry of a Python int or slice indexing an axis of ``size``."""
+    if isinstance(i, slice):
+        start, stop, step = i.indices(size)
+        if stop < 0:  # a reversed slice through index 0: -1 would mean the last element
+            stop = None
+        return ("slice", start, stop, step)
+    if not -size <= i < size:
+        raise IndexError(f"getitem: index {i} is out of bounds for axis {dim} with "
+                         f"size {size}")
+    return i % size
+
+
 def _basic_template(shape, idx) -> tuple:
     """The template of an index made of Python ints and slices only (no more than ndim)."""
-    template = []
-    for dim, i in enumerate(idx):
-        size = shape[dim]
-        if type(i) is int:
-            if not -size <= i < size:
-                raise IndexError(f"getitem: index {i} is out of bounds for axis {dim} with "
-                                 f"size {size}")
-            template.append(i % size)
-        else:
-            start, stop, step = i.indices(size)
-            if stop < 0:  # a reversed slice through index 0: -1 would mean the last element
-                stop = None
-            template.append(("slice", start, stop, step))
-    for dim in range(len(idx), len(shape)):
-        template.append(("slice", 0, shape[dim], 1))
-    return tuple(template)
+    return tuple([_basic_entry(i, shape[d], d) for d, i in enumerate(idx)] +
+                 [("slice", 0, shape[d], 1) for d in range(len(idx), len(shape))])
 
 
 def _advanced_positions(template):
